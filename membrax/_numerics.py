@@ -1,0 +1,129 @@
+"""Safe numerics shared by every layer: one home for removable singularities and root finding."""
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, ArrayLike, Float
+
+# Below this |x| the Taylor series 1 - x/2 + x²/12 of exprel is exact to float64 rounding
+# (the next term, x⁴/720, is < 1e-27), and it keeps the gradient -1/2 + x/6 exact too.
+_EXPREL_SMALL = 1e-6
+
+
+def exprel(x: ArrayLike) -> Float[Array, "..."]:
+    r"""The relative exponential $x / (e^x - 1)$, with its removable singularity at 0 filled.
+
+    $$\operatorname{exprel}(x) = \frac{x}{e^x - 1}, \qquad \operatorname{exprel}(0) = 1,
+    \qquad \operatorname{exprel}'(0) = -\tfrac12.$$
+
+    This one function serves the Hodgkin–Huxley α-rates, the V → 0 limit of the GHK current
+    and Scharfetter–Gummel fluxes. It is finite, with finite gradients, for every finite x:
+    near 0 by its Taylor series, for x < 0 as $x/\operatorname{expm1}(x)$ and for x > 0 as
+    $x e^{-x} / (1 - e^{-x})$, so that neither branch ever forms ∞/∞ (which would give a NaN
+    value or gradient at large |x|).
+
+    **Arguments:**
+
+    - `x`: any real array (dimensionless).
+
+    **Returns:** an array of the same shape, positive everywhere.
+    """
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(jnp.result_type(float))
+    small = jnp.abs(x) < _EXPREL_SMALL
+    # The double-`where`: the unused branch still gets evaluated and differentiated, so it
+    # must see a harmless value where it is not selected, or its NaN leaks into the gradient.
+    safe = jnp.where(small, 1.0, x)
+    negative = safe < 0
+    neg = jnp.where(negative, safe, -1.0)
+    pos = jnp.where(negative, 1.0, safe)
+    neg_branch = neg / jnp.expm1(neg)
+    pos_branch = pos * jnp.exp(-pos) / -jnp.expm1(-pos)
+    taylor = 1.0 - x / 2 + x * x / 12
+    return jnp.where(small, taylor, jnp.where(negative, neg_branch, pos_branch))
+
+
+def increasing_root(
+    fn: Callable[[Array], Array],
+    lower: ArrayLike,
+    upper: ArrayLike,
+    *,
+    guess: ArrayLike | None = None,
+    max_steps: int = 200,
+) -> Float[Array, ""]:
+    r"""The root of a continuous, strictly increasing scalar function, with implicit gradients.
+
+    The root is found by Newton's method safeguarded by bisection inside a bracket
+    `[lower, upper]` that must satisfy `fn(lower) <= 0 <= fn(upper)`; the bracket is widened
+    (doubling its width) until it does. Iterations stop when the Newton step or the bracket
+    falls below a few ulps of the root, or `fn` vanishes.
+
+    Gradients with respect to anything `fn` closes over come from the implicit function
+    theorem, $\partial x^* / \partial\theta = -(\partial f/\partial\theta)/(\partial f/\partial x)$
+    (`jax.lax.custom_root`), not from unrolling the iterations.
+
+    **Arguments:**
+
+    - `fn`: scalar → scalar, strictly increasing, closing over its parameters.
+    - `lower`, `upper`: a first guess at a bracket (it is widened if needed).
+    - `guess`: where Newton starts (clipped into the bracket); default its midpoint.
+    - `max_steps`: cap on safeguarded-Newton iterations (each at least halves the bracket
+      unless Newton converges faster, so 200 is ample in float64).
+
+    **Returns:** the root, a scalar.
+    """
+    lower = jnp.asarray(lower)
+    upper = jnp.asarray(upper)
+    dtype = jnp.result_type(lower, upper, float)
+    lower = lower.astype(dtype)
+    upper = upper.astype(dtype)
+    start = (lower + upper) / 2 if guess is None else jnp.asarray(guess, dtype)
+
+    def solve(f, x0):
+        # Widen the bracket until it brackets a sign change: at most 64 doublings.
+        def widen_cond(c):
+            lo, hi, i = c
+            return ((f(lo) > 0) | (f(hi) < 0)) & (i < 64)
+
+        def widen_body(c):
+            lo, hi, i = c
+            width = jnp.maximum(hi - lo, 1.0)
+            lo = jnp.where(f(lo) > 0, lo - width, lo)
+            hi = jnp.where(f(hi) < 0, hi + width, hi)
+            return lo, hi, i + 1
+
+        lo, hi, _ = jax.lax.while_loop(widen_cond, widen_body, (lower, upper, 0))
+        tol = 4 * jnp.finfo(dtype).eps
+
+        def value_and_slope(x):
+            return jax.jvp(f, (x,), (jnp.ones_like(x),))
+
+        def cond(c):
+            lo, hi, x, fx, _, step, i = c
+            scale = tol * jnp.maximum(jnp.abs(x), 1.0)
+            return (i < max_steps) & (fx != 0) & (step > scale) & (hi - lo > scale)
+
+        def body(c):
+            lo, hi, x, fx, slope, _, i = c
+            lo = jnp.where(fx < 0, x, lo)
+            hi = jnp.where(fx > 0, x, hi)
+            newton = x - fx / jnp.where(slope > 0, slope, 1.0)
+            # Newton when it stays in the bracket (closed: at convergence it lands on an end
+            # to rounding), bisection otherwise. A zero-length step then ends the loop.
+            inside = (slope > 0) & (newton >= lo) & (newton <= hi)
+            x_new = jnp.where(inside, newton, (lo + hi) / 2)
+            f_new, slope_new = value_and_slope(x_new)
+            return lo, hi, x_new, f_new, slope_new, jnp.abs(x_new - x), i + 1
+
+        x0 = jnp.clip(x0, lo, hi)
+        f0, s0 = value_and_slope(x0)
+        init = (lo, hi, x0, f0, s0, jnp.asarray(jnp.inf, dtype), 0)
+        return jax.lax.while_loop(cond, body, init)[2]
+
+    def tangent_solve(g, y):
+        # g is the linearisation of fn at the root: scalar, g(x) = fn'(x*)·x.
+        return y / g(jnp.ones_like(y))
+
+    return jax.lax.custom_root(fn, start, solve, tangent_solve)

@@ -1,0 +1,49 @@
+"""Physical constants and the unit system of membrax.
+
+**Unit system.** Voltages in mV, times in ms, concentrations in mM (= mol/m³ = µmol/cm³),
+temperatures in K. Currents, conductances and capacitances come in one of two coherent sets,
+so model code never carries a conversion factor:
+
+- whole-cell: pA, nS, pF  (nS × mV = pA, pA × ms / pF = mV);
+- density:    µA/cm², mS/cm², µF/cm²  (mS/cm² × mV = µA/cm², µA/cm² × ms / (µF/cm²) = mV).
+
+Permeabilities are in cm/s; with concentrations in mM, $z F P c$ is a current density in
+µA/cm² (see `PERMEABILITY_CURRENT_SCALE`).
+
+The SI constants are the exact 2019 SI defining values and CODATA 2022 recommended values.
+Every derived constant is re-derived from them in `tests/test_constants.py`.
+"""
+
+# --- SI defining constants (exact since the 2019 redefinition of the SI) -------------------
+ELEMENTARY_CHARGE = 1.602176634e-19  # e, C
+AVOGADRO = 6.02214076e23  # N_A, 1/mol
+BOLTZMANN = 1.380649e-23  # k_B, J/K
+
+# --- CODATA 2022 ----------------------------------------------------------------------------
+VACUUM_PERMITTIVITY = 8.8541878188e-12  # ε0, F/m
+
+# --- Derived (exact products of the defining constants) ------------------------------------
+FARADAY = ELEMENTARY_CHARGE * AVOGADRO  # F = e·N_A ≈ 96485.33212 C/mol
+GAS_CONSTANT = BOLTZMANN * AVOGADRO  # R = k_B·N_A ≈ 8.314462618 J/(mol·K)
+
+# --- Temperatures ---------------------------------------------------------------------------
+ZERO_CELSIUS = 273.15  # 0 °C in K
+
+# --- Derived constants in membrax units ----------------------------------------------------
+#: R/F in mV/K: the thermal voltage RT/F is `THERMAL_VOLTAGE_PER_KELVIN * temperature` mV
+#: (≈ 25.69 mV at 25 °C, 26.71 mV at 37 °C).
+THERMAL_VOLTAGE_PER_KELVIN = 1e3 * GAS_CONSTANT / FARADAY
+
+#: F/R in K/mV, the inverse of `THERMAL_VOLTAGE_PER_KELVIN`.
+F_OVER_R = 1.0 / THERMAL_VOLTAGE_PER_KELVIN
+
+#: F in J/(mol·mV): z·F·V with V in mV gives J/mol.
+FARADAY_PER_MV = FARADAY * 1e-3
+
+#: Factor turning z·F·P·c, with F in C/mol, P in cm/s and c in mM, into µA/cm².
+#: 1 cm/s × 1 mM × 1 C/mol = 1 cm/s × 1e-6 mol/cm³ × 1 C/mol = 1e-6 A/cm² = 1 µA/cm²,
+#: so the factor is exactly one; it is spelled out so the unit bookkeeping has one home.
+PERMEABILITY_CURRENT_SCALE = 1.0
+
+#: mM per mol/L: ionic strengths in membrax are in mM; Debye–Hückel laws want mol/L.
+MILLIMOLAR_PER_MOLAR = 1e3

@@ -1,0 +1,48 @@
+"""Every derived constant re-derived from the SI/CODATA values it comes from."""
+
+import math
+
+import pytest
+
+from membrax import constants
+
+# Exact SI values (2019 redefinition) and CODATA 2022, typed in independently of the module.
+E = 1.602176634e-19
+NA = 6.02214076e23
+KB = 1.380649e-23
+EPS0 = 8.8541878188e-12
+
+
+def test_defining_constants():
+    assert constants.ELEMENTARY_CHARGE == E
+    assert constants.AVOGADRO == NA
+    assert constants.BOLTZMANN == KB
+    assert constants.VACUUM_PERMITTIVITY == EPS0
+    assert constants.ZERO_CELSIUS == 273.15
+
+
+def test_faraday_and_gas_constant():
+    # CODATA 2018/2022: F = 96485.33212... C/mol, R = 8.314462618... J/(mol K), both exact.
+    assert constants.FARADAY == pytest.approx(96485.33212, abs=1e-5)
+    assert constants.GAS_CONSTANT == pytest.approx(8.314462618, abs=1e-9)
+    assert constants.FARADAY == pytest.approx(E * NA, rel=1e-15)
+    assert constants.GAS_CONSTANT == pytest.approx(KB * NA, rel=1e-15)
+
+
+def test_thermal_voltage_per_kelvin():
+    # k_B/e in mV/K: the same number as R/F, from a different pair of constants.
+    assert constants.THERMAL_VOLTAGE_PER_KELVIN == pytest.approx(1e3 * KB / E, rel=1e-14)
+    # Textbook value: RT/F = 25.693 mV at 25 °C.
+    assert constants.THERMAL_VOLTAGE_PER_KELVIN * 298.15 == pytest.approx(25.693, abs=5e-4)
+    assert constants.F_OVER_R * constants.THERMAL_VOLTAGE_PER_KELVIN == pytest.approx(1.0)
+
+
+def test_unit_scalings():
+    assert constants.FARADAY_PER_MV == pytest.approx(E * NA / 1e3, rel=1e-15)
+    # P [cm/s] × c [mM = 1e-6 mol/cm³] × F [C/mol] = 1e-6 A/cm²; 1 µA/cm² = 1e-6 A/cm².
+    cm_per_s, mol_per_cm3_per_mM, amp_per_uA = 1.0, 1e-6, 1e-6
+    assert constants.PERMEABILITY_CURRENT_SCALE == pytest.approx(
+        cm_per_s * mol_per_cm3_per_mM / amp_per_uA
+    )
+    assert constants.MILLIMOLAR_PER_MOLAR == 1e3
+    assert math.isfinite(constants.F_OVER_R)

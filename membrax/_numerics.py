@@ -45,6 +45,18 @@ def exprel(x: ArrayLike) -> Float[Array, "..."]:
     return jnp.where(small, taylor, jnp.where(negative, neg_branch, pos_branch))
 
 
+def safe_sqrt(x: ArrayLike) -> Float[Array, "..."]:
+    """√x for x ≥ 0 whose derivative at exactly 0 is 0 instead of +∞.
+
+    √x has an infinite derivative at 0, so `jax.grad` there gives inf (and NaN once multiplied
+    by a zero cotangent). The double-`where` returns √0 = 0 exactly, with a derivative of 0 at
+    x = 0 (a finite stand-in for +∞); for x > 0 value and derivative are exact.
+    """
+    x = jnp.asarray(x)
+    positive = x > 0
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+
+
 def increasing_root(
     fn: Callable[[Array], Array],
     lower: ArrayLike,

@@ -61,31 +61,36 @@ def check_array(
         rule, ok = f">= 0{unit_text}", lambda a: a >= 0
     elif nonzero:
         rule, ok = "nonzero", lambda a: a != 0
-    else:
-        rule, ok = "finite", lambda a: jnp.ones_like(a, dtype=bool)
     tail = f" {fix}" if fix else ""
-    if not _is_traced(x):
-        xn = np.asarray(x)
-        nan = ~np.isfinite(xn)
-        if nan.any():
-            raise ValueError(
-                f"{where}: {name} must be finite, got {_first_bad(xn, nan)}. "
-                f"Remove NaN/inf from {name} before calling.{tail}"
-            )
-        bad = ~np.asarray(ok(xn))
-        if bad.any():
-            raise ValueError(f"{where}: {name} must be {rule}, got {_first_bad(xn, bad)}.{tail}")
-        return x
-    x = eqx.error_if(
+    x = check_condition(
+        where,
+        name,
         x,
         ~jnp.isfinite(x),
-        f"{where}: {name} must be finite, got NaN or inf (value traced under jit).{tail}",
+        "finite",
+        f"Remove NaN/inf from {name} before calling.{tail}",
     )
     if positive or nonnegative or nonzero:
-        x = eqx.error_if(
-            x, ~ok(x), f"{where}: {name} must be {rule} (value traced under jit).{tail}"
-        )
+        x = check_condition(where, name, x, ~ok(x), rule, tail.strip())
     return x
+
+
+def check_condition(where: str, name: str, x: Array, bad: Array, rule: str, fix: str) -> Array:
+    """Fail where the boolean array `bad` (shaped like `x`, or a scalar) is true.
+
+    Concrete inputs raise `ValueError("{where}: {name} must be {rule}, got {value}. {fix}")`
+    quoting the first offending value of `x`; traced ones raise the same message (without the
+    value) at run time through `equinox.error_if`. Returns `x`, threaded through the check.
+    """
+    if not (_is_traced(x) or _is_traced(bad)):
+        bad = np.broadcast_to(np.asarray(bad), np.shape(x))
+        if bad.any():
+            value = _first_bad(np.asarray(x), bad)
+            raise ValueError(f"{where}: {name} must be {rule}, got {value}. {fix}".rstrip())
+        return x
+    return eqx.error_if(
+        x, bad, f"{where}: {name} must be {rule} (value traced under jit). {fix}".rstrip()
+    )
 
 
 def check_broadcast(where: str, **arrays: Array) -> tuple[int, ...]:
@@ -134,3 +139,12 @@ def check_some_positive(where: str, name: str, x: Array, *, fix: str) -> Array:
     if not np.any(np.asarray(x) > 0):
         raise ValueError(message)
     return x
+
+
+def check_scalar(where: str, name: str, x: Array) -> None:
+    """Refuse a non-scalar `x`, pointing the user to `jax.vmap` for batches."""
+    if jnp.ndim(x) != 0:
+        raise ValueError(
+            f"{where}: {name} must be a scalar, got shape {jnp.shape(x)}. "
+            "For several values, jax.vmap over the call."
+        )

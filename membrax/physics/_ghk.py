@@ -7,7 +7,13 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .. import constants
 from .._numerics import exprel, increasing_root
-from .._validation import check_array, check_broadcast, check_ions, check_some_positive
+from .._validation import (
+    check_array,
+    check_broadcast,
+    check_ions,
+    check_scalar,
+    check_some_positive,
+)
 from ._nernst import _CONC_FIX, _TEMP_FIX, _Z_FIX, _thermal_voltage
 
 _P_FIX = "Permeabilities are in cm/s and must be >= 0."
@@ -209,11 +215,7 @@ def ghk_voltage(
     temperature = check_array(
         where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
     )
-    if jnp.ndim(temperature) != 0:
-        raise ValueError(
-            f"{where}: temperature must be a scalar, got shape {jnp.shape(temperature)}. "
-            "For several temperatures, jax.vmap over the call."
-        )
+    check_scalar(where, "temperature", temperature)
     n = check_ions(where, permeabilities=permeabilities, c_in=c_in, c_out=c_out, z=z)
     permeabilities, c_in, c_out, z = (
         jnp.broadcast_to(a, (n,)) for a in (permeabilities, c_in, c_out, z)

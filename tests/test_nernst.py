@@ -141,3 +141,14 @@ def test_driving_force_bad_input_names_the_function():
         membrax.driving_force(-65.0, -5.0, 140.0, 1, 310.0)
     with pytest.raises(ValueError, match=r"driving_force: v must be finite"):
         membrax.driving_force(float("inf"), 5.0, 140.0, 1, 310.0)
+
+
+def test_checks_accept_concrete_arrays_closed_over_inside_jit():
+    # A concrete JAX array closed over by a jitted function is mixed with traced arguments;
+    # validation must neither crash on it (TracerArrayConversionError) nor skip the tracers.
+    z = jnp.array(1.0)
+    f = jax.jit(lambda v: membrax.electrochemical_potential_difference(15.0, 145.0, z, v, 310.0))
+    assert float(f(-65.0)) == pytest.approx(R * 310 * np.log(15 / 145) - F * 0.065, rel=1e-12)
+    g = jax.jit(lambda c: membrax.nernst_potential(c, jnp.array(140.0), z, 310.0))
+    with pytest.raises(Exception, match="c_out must be > 0 mM"):
+        g(-1.0).block_until_ready()

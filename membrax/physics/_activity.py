@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .. import constants
 from .._numerics import safe_sqrt
 from .._validation import check_array, check_broadcast, check_condition
-from ._nernst import _TEMP_FIX, _Z_FIX
+from ._checks import Z_FIX, check_temperature
 
 _I_FIX = "Ionic strength is in mM (150 mM NaCl has I = 150 mM) and must be >= 0."
 _EPS_FIX = "relative_permittivity is the dimensionless εr of the solvent (water ≈ 78.3 at 25 °C)."
@@ -84,9 +84,7 @@ def water_relative_permittivity(temperature: ArrayLike) -> Float[Array, "..."]:
     **Reference:** C. G. Malmberg & A. A. Maryott (1956), J. Res. Natl. Bur. Stand. 56:1.
     """
     where = "water_relative_permittivity"
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     return _water_permittivity_checked(where, temperature, "")
 
 
@@ -101,9 +99,7 @@ def _debye_huckel_parameters(temperature, relative_permittivity):
 
 
 def _check_temperature_and_permittivity(where, temperature, relative_permittivity):
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     if relative_permittivity is None:
         relative_permittivity = _water_permittivity_checked(
             where, temperature, " For other temperatures or solvents pass relative_permittivity."
@@ -179,7 +175,7 @@ def ionic_strength(c: ArrayLike, z: ArrayLike) -> Float[Array, "..."]:
     c = check_array(
         where, "c", c, unit="mM", nonnegative=True, fix="Concentrations are in mM and must be >= 0."
     )
-    z = check_array(where, "z", z, fix=_Z_FIX)
+    z = check_array(where, "z", z, fix=Z_FIX)
     shape = check_broadcast(where, c=c, z=z)
     if len(shape) == 0:
         c, z = jnp.atleast_1d(c), jnp.atleast_1d(z)
@@ -208,7 +204,7 @@ def _gamma(log10_gamma):
 
 
 def _check_activity_args(where, z, ionic_strength, temperature, relative_permittivity):
-    z = check_array(where, "z", z, fix=_Z_FIX)
+    z = check_array(where, "z", z, fix=Z_FIX)
     ionic_strength = check_array(
         where, "ionic_strength", ionic_strength, unit="mM", nonnegative=True, fix=_I_FIX
     )

@@ -9,7 +9,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._numerics import increasing_root
 from .._validation import _is_traced, check_array, check_condition, check_ions, check_scalar
-from ._nernst import _CONC_FIX, _TEMP_FIX, _Z_FIX, _thermal_voltage
+from ._checks import Z_FIX, check_concentration, check_temperature
+from ._nernst import _thermal_voltage
 
 # The bath must satisfy |Σ z c| <= tol · Σ |z c|: tight in float64, a few ulps in float32.
 _NEUTRALITY_RTOL = 1e-9
@@ -125,13 +126,13 @@ def donnan_equilibrium(
     Excitable Membranes*, 3rd ed. (2001), ch. 14.
     """
     where = "donnan_equilibrium"
-    c_bath = check_array(where, "c_bath", c_bath, unit="mM", positive=True, fix=_CONC_FIX)
+    c_bath = check_concentration(where, "c_bath", c_bath)
     z = check_array(
         where,
         "z",
         z,
         nonzero=True,
-        fix=_Z_FIX + " A neutral solute has no Donnan distribution: leave it out.",
+        fix=Z_FIX + " A neutral solute has no Donnan distribution: leave it out.",
     )
     fixed_charge = check_array(
         where,
@@ -140,9 +141,7 @@ def donnan_equilibrium(
         unit="mM",
         fix="fixed_charge is signed, in mM of elementary charge.",
     )
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_scalar(where, "fixed_charge", fixed_charge)
     check_scalar(where, "temperature", temperature)
     n = check_ions(where, c_bath=c_bath, z=z)

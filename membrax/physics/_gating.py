@@ -10,7 +10,8 @@ from jaxtyping import Array, ArrayLike, Float
 from .. import constants
 from .._numerics import exprel
 from .._validation import check_array, check_broadcast, check_condition
-from ._nernst import _TEMP_FIX, _thermal_voltage
+from ._checks import TEMP_FIX, check_temperature
+from ._nernst import _thermal_voltage
 
 _GATE_Z_FIX = (
     "z is the gating charge in elementary charges (e.g. 4–6 e for a Kv channel's activation, "
@@ -44,9 +45,7 @@ def _check_boltzmann_args(where, v, v_half, z, temperature):
     v = check_array(where, "v", v, unit="mV")
     v_half = check_array(where, "v_half", v_half, unit="mV")
     z = check_array(where, "z", z, fix=_GATE_Z_FIX)
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_broadcast(where, v=v, v_half=v_half, z=z, temperature=temperature)
     return v, v_half, z, temperature
 
@@ -193,9 +192,7 @@ def sequential_boltzmann_occupancy(
     v = check_array(where, "v", v, unit="mV")
     v_halves = check_array(where, "v_halves", v_halves, unit="mV")
     charges = check_array(where, "charges", charges, fix=_GATE_Z_FIX)
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_broadcast(where, v=v, temperature=temperature)
     lengths = {}
     for name, a in (("v_halves", v_halves), ("charges", charges)):
@@ -313,9 +310,7 @@ def mwc_open_probability(
     )
     n_sensors = check_array(where, "n_sensors", n_sensors, positive=True)
     n_sensors = _check_whole(where, "n_sensors", n_sensors)
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     args = (v, l0, z_l, v_half_sensor, z_sensor, coupling, n_sensors, temperature)
     names = ("v", "l0", "z_l", "v_half_sensor", "z_sensor", "coupling", "n_sensors", "temperature")
     check_broadcast(where, **dict(zip(names, args)))
@@ -440,16 +435,14 @@ def q10_factor(
     with T in °C); B. Hille, *Ion Channels of Excitable Membranes*, 3rd ed. (2001), ch. 18.
     """
     where = "q10_factor"
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     reference_temperature = check_array(
         where,
         "reference_temperature",
         reference_temperature,
         unit="K",
         positive=True,
-        fix=_TEMP_FIX,
+        fix=TEMP_FIX,
     )
     q10 = check_array(
         where,
@@ -538,9 +531,7 @@ def hodgkin_huxley_rates(
     """
     where = "hodgkin_huxley_rates"
     v = check_array(where, "v", v, unit="mV")
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     q10 = check_array(
         where,
         "q10",

@@ -14,7 +14,8 @@ from .._validation import (
     check_scalar,
     check_some_positive,
 )
-from ._nernst import _CONC_FIX, _TEMP_FIX, _Z_FIX, _thermal_voltage
+from ._checks import Z_FIX, check_concentration, check_temperature
+from ._nernst import _thermal_voltage
 
 _P_FIX = "Permeabilities are in cm/s and must be >= 0."
 
@@ -40,9 +41,7 @@ def _check_ghk_args(where, v, c_in, c_out, permeability, z, temperature):
         where, "permeability", permeability, unit="cm/s", nonnegative=True, fix=_P_FIX
     )
     z = check_array(where, "z", z)
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_broadcast(
         where, v=v, c_in=c_in, c_out=c_out, permeability=permeability, z=z, temperature=temperature
     )
@@ -203,18 +202,16 @@ def ghk_voltage(
     permeabilities = check_array(
         where, "permeabilities", permeabilities, unit="cm/s", nonnegative=True, fix=_P_FIX
     )
-    c_in = check_array(where, "c_in", c_in, unit="mM", positive=True, fix=_CONC_FIX)
-    c_out = check_array(where, "c_out", c_out, unit="mM", positive=True, fix=_CONC_FIX)
+    c_in = check_concentration(where, "c_in", c_in)
+    c_out = check_concentration(where, "c_out", c_out)
     z = check_array(
         where,
         "z",
         z,
         nonzero=True,
-        fix=_Z_FIX + " A neutral species carries no current: leave it out.",
+        fix=Z_FIX + " A neutral species carries no current: leave it out.",
     )
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_scalar(where, "temperature", temperature)
     n = check_ions(where, permeabilities=permeabilities, c_in=c_in, c_out=c_out, z=z)
     permeabilities, c_in, c_out, z = (

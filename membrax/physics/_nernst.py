@@ -5,10 +5,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .. import constants
 from .._validation import check_array, check_broadcast
-
-_CONC_FIX = "Concentrations are in mM and must be positive (use e.g. 1e-4 mM, not 0)."
-_TEMP_FIX = "Temperature is in kelvin (37 °C = 310.15 K)."
-_Z_FIX = "z is the ion's valence (e.g. +1 for K⁺, +2 for Ca²⁺, -1 for Cl⁻)."
+from ._checks import TEMP_FIX, Z_FIX, check_concentration, check_temperature
 
 
 def _thermal_voltage(temperature: Array) -> Array:
@@ -27,7 +24,7 @@ def thermal_voltage(temperature: ArrayLike) -> Float[Array, "..."]:
     **Returns:** $V_T$ in mV, the shape of `temperature`.
     """
     temperature = check_array(
-        "thermal_voltage", "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
+        "thermal_voltage", "temperature", temperature, unit="K", positive=True, fix=TEMP_FIX
     )
     return _thermal_voltage(temperature)
 
@@ -37,12 +34,10 @@ def _nernst(c_out, c_in, z, temperature, gamma_out=1.0, gamma_in=1.0):
 
 
 def _check_nernst_args(where, c_out, c_in, z, temperature, gamma_out, gamma_in):
-    c_out = check_array(where, "c_out", c_out, unit="mM", positive=True, fix=_CONC_FIX)
-    c_in = check_array(where, "c_in", c_in, unit="mM", positive=True, fix=_CONC_FIX)
-    z = check_array(where, "z", z, nonzero=True, fix=_Z_FIX)
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    c_out = check_concentration(where, "c_out", c_out)
+    c_in = check_concentration(where, "c_in", c_in)
+    z = check_array(where, "z", z, nonzero=True, fix=Z_FIX)
+    temperature = check_temperature(where, temperature)
     gamma_out = check_array(where, "gamma_out", gamma_out, positive=True)
     gamma_in = check_array(where, "gamma_in", gamma_in, positive=True)
     check_broadcast(
@@ -126,13 +121,11 @@ def electrochemical_potential_difference(
     **Example:** Na⁺ influx at 145 mM out, 15 mM in, −65 mV, 310 K gives ≈ −12.13 kJ/mol.
     """
     where = "electrochemical_potential_difference"
-    c_in = check_array(where, "c_in", c_in, unit="mM", positive=True, fix=_CONC_FIX)
-    c_out = check_array(where, "c_out", c_out, unit="mM", positive=True, fix=_CONC_FIX)
+    c_in = check_concentration(where, "c_in", c_in)
+    c_out = check_concentration(where, "c_out", c_out)
     z = check_array(where, "z", z)
     v = check_array(where, "v", v, unit="mV")
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     gamma_in = check_array(where, "gamma_in", gamma_in, positive=True)
     gamma_out = check_array(where, "gamma_out", gamma_out, positive=True)
     check_broadcast(

@@ -4,7 +4,8 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._validation import check_array, check_ions, check_scalar, check_some_positive
-from ._nernst import _CONC_FIX, _TEMP_FIX, _Z_FIX, _nernst
+from ._checks import Z_FIX, check_concentration, check_temperature
+from ._nernst import _nernst
 
 _G_FIX = "Conductances are in mS/cm² (or nS) and must be >= 0."
 
@@ -100,18 +101,16 @@ def nonselective_reversal_potential(
         nonnegative=True,
         fix="Relative conductances must be >= 0.",
     )
-    c_in = check_array(where, "c_in", c_in, unit="mM", positive=True, fix=_CONC_FIX)
-    c_out = check_array(where, "c_out", c_out, unit="mM", positive=True, fix=_CONC_FIX)
+    c_in = check_concentration(where, "c_in", c_in)
+    c_out = check_concentration(where, "c_out", c_out)
     z = check_array(
         where,
         "z",
         z,
         nonzero=True,
-        fix=_Z_FIX + " A neutral species carries no current: leave it out.",
+        fix=Z_FIX + " A neutral species carries no current: leave it out.",
     )
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     check_scalar(where, "temperature", temperature)
     n = check_ions(where, relative_conductances=g, c_in=c_in, c_out=c_out, z=z)
     g, c_in, c_out, z = (jnp.broadcast_to(a, (n,)) for a in (g, c_in, c_out, z))

@@ -11,7 +11,8 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .. import constants
 from .._validation import check_array, check_condition, check_ions, check_scalar
-from ._nernst import _CONC_FIX, _TEMP_FIX, _delta_mu_in, _thermal_voltage
+from ._checks import CONC_FIX, check_temperature
+from ._nernst import _delta_mu_in, _thermal_voltage
 
 _N_FIX = (
     "stoichiometry holds signed counts per cycle, one per species: positive for a species "
@@ -33,7 +34,7 @@ def _check_species(where, stoichiometry, z, **concentrations):
     stoichiometry = check_array(where, "stoichiometry", stoichiometry, fix=_N_FIX)
     z = check_array(where, "z", z, fix=_Z_FIX)
     concentrations = {
-        name: check_array(where, name, c, unit="mM", positive=True, fix=_CONC_FIX)
+        name: check_array(where, name, c, unit="mM", positive=True, fix=CONC_FIX)
         for name, c in concentrations.items()
     }
     n = check_ions(where, stoichiometry=stoichiometry, z=z, **concentrations)
@@ -41,9 +42,7 @@ def _check_species(where, stoichiometry, z, **concentrations):
 
 
 def _check_thermo(where, temperature, delta_g_reaction):
-    temperature = check_array(
-        where, "temperature", temperature, unit="K", positive=True, fix=_TEMP_FIX
-    )
+    temperature = check_temperature(where, temperature)
     delta_g_reaction = check_array(
         where, "delta_g_reaction", delta_g_reaction, unit="J/mol", fix=_DG_FIX
     )

@@ -10,11 +10,8 @@ from .._numerics import exprel, increasing_root
 from .._validation import (
     check_array,
     check_broadcast,
-    check_ions,
-    check_scalar,
-    check_some_positive,
 )
-from ._checks import Z_FIX, check_concentration, check_temperature
+from ._checks import check_membrane, check_temperature
 from ._nernst import _thermal_voltage
 
 _P_FIX = "Permeabilities are in cm/s and must be >= 0."
@@ -199,28 +196,7 @@ def ghk_voltage(
     """
     where = "ghk_voltage"
     monovalent = _concrete_monovalent(z)
-    permeabilities = check_array(
-        where, "permeabilities", permeabilities, unit="cm/s", nonnegative=True, fix=_P_FIX
-    )
-    c_in = check_concentration(where, "c_in", c_in)
-    c_out = check_concentration(where, "c_out", c_out)
-    z = check_array(
-        where,
-        "z",
-        z,
-        nonzero=True,
-        fix=Z_FIX + " A neutral species carries no current: leave it out.",
-    )
-    temperature = check_temperature(where, temperature)
-    check_scalar(where, "temperature", temperature)
-    n = check_ions(where, permeabilities=permeabilities, c_in=c_in, c_out=c_out, z=z)
-    permeabilities, c_in, c_out, z = (
-        jnp.broadcast_to(a, (n,)) for a in (permeabilities, c_in, c_out, z)
-    )
-    permeabilities = check_some_positive(
-        where,
-        "permeabilities",
-        permeabilities,
-        fix="No ion sets the potential; give at least one a positive permeability.",
+    permeabilities, c_in, c_out, z, temperature = check_membrane(
+        where, "permeabilities", permeabilities, c_in, c_out, z, temperature, unit="cm/s"
     )
     return _ghk_voltage(permeabilities, c_in, c_out, z, temperature, monovalent)

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, ArrayLike, Float
 
 from .._validation import check_array, check_ions, check_scalar, check_some_positive
-from ._checks import Z_FIX, check_concentration, check_temperature
+from ._checks import check_membrane
 from ._nernst import _nernst
 
 _G_FIX = "Conductances are in mS/cm² (or nS) and must be >= 0."
@@ -94,30 +94,7 @@ def nonselective_reversal_potential(
     B. Hille, *Ion Channels of Excitable Membranes*, 3rd ed. (2001).
     """
     where = "nonselective_reversal_potential"
-    g = check_array(
-        where,
-        "relative_conductances",
-        relative_conductances,
-        nonnegative=True,
-        fix="Relative conductances must be >= 0.",
-    )
-    c_in = check_concentration(where, "c_in", c_in)
-    c_out = check_concentration(where, "c_out", c_out)
-    z = check_array(
-        where,
-        "z",
-        z,
-        nonzero=True,
-        fix=Z_FIX + " A neutral species carries no current: leave it out.",
-    )
-    temperature = check_temperature(where, temperature)
-    check_scalar(where, "temperature", temperature)
-    n = check_ions(where, relative_conductances=g, c_in=c_in, c_out=c_out, z=z)
-    g, c_in, c_out, z = (jnp.broadcast_to(a, (n,)) for a in (g, c_in, c_out, z))
-    g = check_some_positive(
-        where,
-        "relative_conductances",
-        g,
-        fix="No ion sets the potential; give at least one a positive conductance.",
+    g, c_in, c_out, z, temperature = check_membrane(
+        where, "relative_conductances", relative_conductances, c_in, c_out, z, temperature
     )
     return _chord_conductance_potential(g, _nernst(c_out, c_in, z, temperature))

@@ -203,13 +203,23 @@ def _gamma(log10_gamma):
     return jnp.exp(math.log(10) * log10_gamma)
 
 
-def _check_activity_args(where, z, ionic_strength, temperature, relative_permittivity):
+def _check_activity_args(where, z, ionic_strength, temperature, relative_permittivity, **extra):
+    """Check the arguments every activity-coefficient law takes, and that they broadcast
+    together with any already-checked `extra` arrays (e.g. `ion_size`)."""
     z = check_array(where, "z", z, fix=Z_FIX)
     ionic_strength = check_array(
         where, "ionic_strength", ionic_strength, unit="mM", nonnegative=True, fix=_I_FIX
     )
     temperature, relative_permittivity = _check_temperature_and_permittivity(
         where, temperature, relative_permittivity
+    )
+    check_broadcast(
+        where,
+        z=z,
+        ionic_strength=ionic_strength,
+        temperature=temperature,
+        relative_permittivity=relative_permittivity,
+        **extra,
     )
     return z, ionic_strength, temperature, relative_permittivity
 
@@ -254,17 +264,14 @@ def debye_huckel_activity_coefficient(
     J. Am. Chem. Soc. 59:1675 (ion sizes).
     """
     where = "debye_huckel_activity_coefficient"
-    z, ionic_strength, temperature, relative_permittivity = _check_activity_args(
-        where, z, ionic_strength, temperature, relative_permittivity
-    )
     if ion_size is not None:
         ion_size = check_array(where, "ion_size", ion_size, unit="nm", positive=True, fix=_SIZE_FIX)
-    check_broadcast(
+    z, ionic_strength, temperature, relative_permittivity = _check_activity_args(
         where,
-        z=z,
-        ionic_strength=ionic_strength,
-        temperature=temperature,
-        relative_permittivity=relative_permittivity,
+        z,
+        ionic_strength,
+        temperature,
+        relative_permittivity,
         **({} if ion_size is None else {"ion_size": ion_size}),
     )
     return _gamma(
@@ -309,12 +316,5 @@ def davies_activity_coefficient(
     where = "davies_activity_coefficient"
     z, ionic_strength, temperature, relative_permittivity = _check_activity_args(
         where, z, ionic_strength, temperature, relative_permittivity
-    )
-    check_broadcast(
-        where,
-        z=z,
-        ionic_strength=ionic_strength,
-        temperature=temperature,
-        relative_permittivity=relative_permittivity,
     )
     return _gamma(_davies_log10(z, ionic_strength, temperature, relative_permittivity))

@@ -1,7 +1,11 @@
 """membrax: differentiable, GPU-ready simulation of ion channels and membranes in JAX."""
 
 from . import constants as constants
+from . import io as io
+from . import models as models
 from . import physics as physics
+from . import protocols as protocols
+from . import simulate as simulate
 from ._numerics import exprel as exprel
 from .physics import DebyeHuckelParameters as DebyeHuckelParameters
 from .physics import DonnanEquilibrium as DonnanEquilibrium
@@ -37,5 +41,11 @@ from .physics import transport_free_energy as transport_free_energy
 from .physics import transporter_current as transporter_current
 from .physics import transporter_reversal_potential as transporter_reversal_potential
 from .physics import water_relative_permittivity as water_relative_permittivity
+from .protocols import PiecewiseProtocol as PiecewiseProtocol
+from .protocols import SampledProtocol as SampledProtocol
+from .simulate import ClampRecord as ClampRecord
+from .simulate import DiffraxClamp as DiffraxClamp
+from .simulate import ExactClamp as ExactClamp
+from .simulate import voltage_clamp as voltage_clamp
 
 __version__ = "0.1.0"

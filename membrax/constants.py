@@ -47,3 +47,7 @@ PERMEABILITY_CURRENT_SCALE = 1.0
 
 #: mM per mol/L: ionic strengths in membrax are in mM; Debye–Hückel laws want mol/L.
 MILLIMOLAR_PER_MOLAR = 1e3
+
+#: e in fC: a charge movement of q elementary charges per ms in each of N channels is a
+#: gating current of N·q·ELEMENTARY_CHARGE_FC fC/ms = pA (1 fC/ms = 1e-12 A exactly).
+ELEMENTARY_CHARGE_FC = ELEMENTARY_CHARGE * 1e15

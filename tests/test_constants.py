@@ -46,3 +46,10 @@ def test_unit_scalings():
     )
     assert constants.MILLIMOLAR_PER_MOLAR == 1e3
     assert math.isfinite(constants.F_OVER_R)
+
+
+def test_elementary_charge_in_femtocoulomb():
+    # 1 e = 1.602176634e-19 C (SI 2019, exact) = 1.602176634e-4 fC; 1 fC/ms = 1e-15 C / 1e-3 s.
+    assert constants.ELEMENTARY_CHARGE_FC == pytest.approx(1.602176634e-4, rel=1e-15)
+    picoamp_per_fc_per_ms = 1e-15 / 1e-3 / 1e-12
+    assert picoamp_per_fc_per_ms == pytest.approx(1.0)

@@ -28,6 +28,9 @@ from ._gating import steady_state_from_rates as steady_state_from_rates
 from ._ghk import ghk_current as ghk_current
 from ._ghk import ghk_flux as ghk_flux
 from ._ghk import ghk_voltage as ghk_voltage
+from ._markov import markov_propagator as markov_propagator
+from ._markov import markov_steady_state as markov_steady_state
+from ._markov import transition_matrix as transition_matrix
 from ._nernst import driving_force as driving_force
 from ._nernst import electrochemical_potential_difference as electrochemical_potential_difference
 from ._nernst import nernst_potential as nernst_potential

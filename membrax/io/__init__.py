@@ -1,0 +1,5 @@
+"""Data in and out: bundled datasets and loaders (outside jit)."""
+
+from ._datasets import BEATTIE2018_KEPT as BEATTIE2018_KEPT
+from ._datasets import Beattie2018Cell as Beattie2018Cell
+from ._datasets import load_beattie2018 as load_beattie2018

@@ -3,3 +3,5 @@
 from ._datasets import BEATTIE2018_KEPT as BEATTIE2018_KEPT
 from ._datasets import Beattie2018Cell as Beattie2018Cell
 from ._datasets import load_beattie2018 as load_beattie2018
+from ._recordings import Recording as Recording
+from ._recordings import load_recording as load_recording

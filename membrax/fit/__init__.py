@@ -1,0 +1,14 @@
+"""Fitting channel models to patch-clamp data: constraints, data, `fit` and its result."""
+
+from ._constraints import AbstractConstraint as AbstractConstraint
+from ._constraints import Bounded as Bounded
+from ._constraints import Fixed as Fixed
+from ._constraints import Free as Free
+from ._constraints import Positive as Positive
+from ._constraints import SignedLog as SignedLog
+from ._constraints import unwrap as unwrap
+from ._data import Trace as Trace
+from ._data import mask_after_steps as mask_after_steps
+from ._fit import FitResult as FitResult
+from ._fit import RateBounds as RateBounds
+from ._fit import fit as fit

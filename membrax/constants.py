@@ -18,6 +18,7 @@ Every derived constant is re-derived from them in `tests/test_constants.py`.
 ELEMENTARY_CHARGE = 1.602176634e-19  # e, C
 AVOGADRO = 6.02214076e23  # N_A, 1/mol
 BOLTZMANN = 1.380649e-23  # k_B, J/K
+PLANCK = 6.62607015e-34  # h, J·s
 
 # --- CODATA 2022 ----------------------------------------------------------------------------
 VACUUM_PERMITTIVITY = 8.8541878188e-12  # ε0, F/m

@@ -53,3 +53,9 @@ def test_elementary_charge_in_femtocoulomb():
     assert constants.ELEMENTARY_CHARGE_FC == pytest.approx(1.602176634e-4, rel=1e-15)
     picoamp_per_fc_per_ms = 1e-15 / 1e-3 / 1e-12
     assert picoamp_per_fc_per_ms == pytest.approx(1.0)
+
+
+def test_planck_constant():
+    # SI 2019 defining constant (exact); k_B·T/h at 310 K ≈ 6.46e12 /s (Eyring's prefactor).
+    assert constants.PLANCK == 6.62607015e-34
+    assert constants.BOLTZMANN * 310.0 / constants.PLANCK == pytest.approx(6.46e12, rel=1e-3)

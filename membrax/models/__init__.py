@@ -14,6 +14,10 @@ from ._gating import TauInfGate as TauInfGate
 from ._permeation import AbstractPermeation as AbstractPermeation
 from ._permeation import GHKPermeation as GHKPermeation
 from ._permeation import Ohmic as Ohmic
+from ._permeation_laws import BindingSitePore as BindingSitePore
+from ._permeation_laws import BlockedPermeation as BlockedPermeation
+from ._permeation_laws import DiffusionLimitedPermeation as DiffusionLimitedPermeation
+from ._permeation_laws import EyringPermeation as EyringPermeation
 from ._published import beattie2018_ikr as beattie2018_ikr
 from ._published import hh1952_leak as hh1952_leak
 from ._published import hh1952_potassium as hh1952_potassium
@@ -27,3 +31,10 @@ from ._rates import ConstantTime as ConstantTime
 from ._rates import ExponentialRate as ExponentialRate
 from ._rates import LinoidRate as LinoidRate
 from ._rates import SigmoidRate as SigmoidRate
+from ._transporters import AbstractTransporter as AbstractTransporter
+from ._transporters import CycleTransporter as CycleTransporter
+from ._transporters import alternating_access_transporter as alternating_access_transporter
+from ._transporters import kcc2 as kcc2
+from ._transporters import nkcc1 as nkcc1
+from ._transporters import sodium_calcium_exchanger as sodium_calcium_exchanger
+from ._transporters import sodium_potassium_atpase as sodium_potassium_atpase

@@ -1,6 +1,7 @@
 """membrax: differentiable, GPU-ready simulation of ion channels and membranes in JAX."""
 
 from . import constants as constants
+from . import electrodiffusion as electrodiffusion
 from . import fit as fit
 from . import io as io
 from . import models as models

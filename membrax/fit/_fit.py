@@ -30,11 +30,12 @@ class RateBounds(eqx.Module):
     of e³⁰⁰ at −120 mV) is a local-minimum trap these bounds remove.
     """
 
-    lower: float = 1.67e-5
-    upper: float = 1e3
-    voltages: tuple[float, float] = (-120.0, 60.0)
-    n_voltages: int = 7
-    weight: float = 1e3
+    # Static: configuration, not parameters (optimistix traces its `args`).
+    lower: float = eqx.field(static=True, default=1.67e-5)
+    upper: float = eqx.field(static=True, default=1e3)
+    voltages: tuple[float, float] = eqx.field(static=True, default=(-120.0, 60.0))
+    n_voltages: int = eqx.field(static=True, default=7)
+    weight: float = eqx.field(static=True, default=1e3)
 
 
 def _rate_penalty(model, bounds):

@@ -9,6 +9,7 @@ from . import physics as physics
 from . import protocols as protocols
 from . import simulate as simulate
 from ._numerics import exprel as exprel
+from .models import PointCell as PointCell
 from .physics import DebyeHuckelParameters as DebyeHuckelParameters
 from .physics import DonnanEquilibrium as DonnanEquilibrium
 from .physics import GateRates as GateRates
@@ -62,11 +63,21 @@ from .physics import two_site_current as two_site_current
 from .physics import water_relative_permittivity as water_relative_permittivity
 from .physics import woodhull_dissociation_constant as woodhull_dissociation_constant
 from .physics import woodhull_unblocked_fraction as woodhull_unblocked_fraction
+from .protocols import CurrentStep as CurrentStep
+from .protocols import CurrentTrain as CurrentTrain
 from .protocols import PiecewiseProtocol as PiecewiseProtocol
+from .protocols import SampledCurrent as SampledCurrent
 from .protocols import SampledProtocol as SampledProtocol
 from .simulate import ClampRecord as ClampRecord
+from .simulate import CurrentClampRecord as CurrentClampRecord
 from .simulate import DiffraxClamp as DiffraxClamp
 from .simulate import ExactClamp as ExactClamp
+from .simulate import RushLarsen as RushLarsen
+from .simulate import SaveSpikes as SaveSpikes
+from .simulate import SaveTrace as SaveTrace
+from .simulate import current_clamp as current_clamp
+from .simulate import simulate_population as simulate_population
+from .simulate import steady_state as steady_state
 from .simulate import voltage_clamp as voltage_clamp
 
 __version__ = "0.1.0"

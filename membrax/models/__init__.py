@@ -1,6 +1,13 @@
 """Channel models as equinox Modules: rate laws, gates, Markov schemes, permeation laws,
 channels, and published models ready to use."""
 
+from ._cell import AbstractPump as AbstractPump
+from ._cell import CellState as CellState
+from ._cell import Ion as Ion
+from ._cell import IonConcentrations as IonConcentrations
+from ._cell import PointCell as PointCell
+from ._cell import SodiumPotassiumPump as SodiumPotassiumPump
+from ._cell import hh1952_cell as hh1952_cell
 from ._channel import Channel as Channel
 from ._gating import AbstractGate as AbstractGate
 from ._gating import AbstractGating as AbstractGating

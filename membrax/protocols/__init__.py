@@ -1,5 +1,10 @@
 """Voltage-clamp protocols as PyTrees (steps, ramps, sines, sampled waveforms)."""
 
+from ._current import AbstractStimulus as AbstractStimulus
+from ._current import CurrentStep as CurrentStep
+from ._current import CurrentTrain as CurrentTrain
+from ._current import SampledCurrent as SampledCurrent
+from ._current import StimulusSum as StimulusSum
 from ._voltage import AbstractProtocol as AbstractProtocol
 from ._voltage import HoldGrid as HoldGrid
 from ._voltage import PiecewiseProtocol as PiecewiseProtocol

@@ -106,10 +106,12 @@ def _combine_dense(first, second):
 
 def _sequential_diagonal(m, c, x0):
     # Emits the state at the start of each hold: x0 first, no concatenation afterwards.
+    # unroll=4: the Beattie sine wave (80 000 holds) ran in 1.0 ms instead of 1.6 ms on XLA:CPU
+    # (unroll 2: 1.1 ms; 8: 1.9 ms, and 6× slower gradients).
     def step(x, mc):
         return x * mc[0] + mc[1], x
 
-    return jax.lax.scan(step, x0, (m, c))[1]
+    return jax.lax.scan(step, x0, (m, c), unroll=4)[1]
 
 
 def _exact_states(gating, grid, x0, parallel):

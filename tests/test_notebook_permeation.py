@@ -1,31 +1,11 @@
 """notebooks/permeation_block.ipynb runs (small size) and recovers its known parameters."""
 
-import json
-import os
-import pathlib
-
 import pytest
-
-NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "permeation_block.ipynb"
 
 
 @pytest.fixture(scope="module")
-def namespace():
-    nb = json.loads(NOTEBOOK.read_text())
-    assert nb["nbformat"] == 4
-    old = os.environ.get("MEMBRAX_NOTEBOOK_SMALL")
-    os.environ["MEMBRAX_NOTEBOOK_SMALL"] = "1"
-    ns: dict = {}
-    try:
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), ns)
-    finally:
-        if old is None:
-            del os.environ["MEMBRAX_NOTEBOOK_SMALL"]
-        else:
-            os.environ["MEMBRAX_NOTEBOOK_SMALL"] = old
-    return ns
+def namespace(run_notebook):
+    return run_notebook("permeation_block.ipynb")
 
 
 def test_woodhull_fit_recovers_the_generating_parameters(namespace):

@@ -1,32 +1,12 @@
 """notebooks/pnp_nanopore.ipynb runs (small size): a rectifying nanopore and d(ratio)/d(salt)."""
 
-import json
-import os
-import pathlib
-
 import numpy as np
 import pytest
 
-NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "pnp_nanopore.ipynb"
-
 
 @pytest.fixture(scope="module")
-def namespace():
-    nb = json.loads(NOTEBOOK.read_text())
-    assert nb["nbformat"] == 4
-    old = os.environ.get("MEMBRAX_NOTEBOOK_SMALL")
-    os.environ["MEMBRAX_NOTEBOOK_SMALL"] = "1"
-    ns: dict = {}
-    try:
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), ns)
-    finally:
-        if old is None:
-            del os.environ["MEMBRAX_NOTEBOOK_SMALL"]
-        else:
-            os.environ["MEMBRAX_NOTEBOOK_SMALL"] = old
-    return ns
+def namespace(run_notebook):
+    return run_notebook("pnp_nanopore.ipynb")
 
 
 def test_conical_pore_rectifies(namespace):

@@ -2,33 +2,13 @@
 (pathwise) gradient that matches a central difference, and a score-function gradient of the
 mean rate."""
 
-import json
-import os
-import pathlib
-
 import numpy as np
 import pytest
 
-NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "population_10k.ipynb"
-
 
 @pytest.fixture(scope="module")
-def namespace():
-    nb = json.loads(NOTEBOOK.read_text())
-    assert nb["nbformat"] == 4
-    old = os.environ.get("MEMBRAX_NOTEBOOK_SMALL")
-    os.environ["MEMBRAX_NOTEBOOK_SMALL"] = "1"
-    ns: dict = {}
-    try:
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), ns)
-    finally:
-        if old is None:
-            del os.environ["MEMBRAX_NOTEBOOK_SMALL"]
-        else:
-            os.environ["MEMBRAX_NOTEBOOK_SMALL"] = old
-    return ns
+def namespace(run_notebook):
+    return run_notebook("population_10k.ipynb")
 
 
 def test_rate_map_covers_silent_to_fast_cells(namespace):

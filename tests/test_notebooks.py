@@ -1,35 +1,10 @@
 """The worked examples in notebooks/ run (at small size) and compute what they claim."""
 
-import json
-import os
-import pathlib
-
 import numpy as np
 import pytest
 
-NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 
-
-def run_notebook(name):
-    path = NOTEBOOKS / name
-    notebook = json.loads(path.read_text())
-    assert notebook["nbformat"] == 4
-    old = os.environ.get("MEMBRAX_NOTEBOOK_SMALL")
-    os.environ["MEMBRAX_NOTEBOOK_SMALL"] = "1"
-    namespace: dict = {}
-    try:
-        for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
-                exec(compile("".join(cell["source"]), str(path), "exec"), namespace)
-    finally:
-        if old is None:
-            del os.environ["MEMBRAX_NOTEBOOK_SMALL"]
-        else:
-            os.environ["MEMBRAX_NOTEBOOK_SMALL"] = old
-    return namespace
-
-
-def test_potentials_gradients_notebook():
+def test_potentials_gradients_notebook(run_notebook):
     ns = run_notebook("potentials_gradients.ipynb")
     assert ns["SMALL"]
     # dE_K/d[K]o = RT/(F [K]o) exactly; the GHK gradient against central differences.
@@ -40,7 +15,7 @@ def test_potentials_gradients_notebook():
     assert ns["curve"].shape == (1000,) and float(ns["curve"][-1]) > float(ns["curve"][0])
 
 
-def test_herg_fit_notebook():
+def test_herg_fit_notebook(run_notebook):
     ns = run_notebook("herg_fit.ipynb")
     assert ns["SMALL"]
     # Fitting every 5th sample (0.5 ms zero-order hold of the command) from the generic start

@@ -187,7 +187,7 @@ def test_bad_data_is_refused_and_never_modified():
         Trace(protocol, np.zeros(4))
     with pytest.warns(UserWarning, match=r"looks like amperes"):
         Trace(protocol, np.full(5, 2e-10))
-    with pytest.raises(TypeError, match=r"data must be a membrax\.fit\.Trace"):
+    with pytest.raises(TypeError, match=r"data must be membrax\.fit data \(a Trace, IVCurve"):
         fit(_toy_model(), np.zeros(5))
 
 

@@ -15,9 +15,9 @@ import optax
 import optimistix as optx
 from jaxtyping import Array, Float, PyTree
 
-from ..simulate._voltage_clamp import ExactClamp, voltage_clamp
+from ..simulate._voltage_clamp import ExactClamp
 from ._constraints import Fixed, Free, SignedLog, _is_constraint, unwrap
-from ._data import Trace
+from ._data import AbstractData
 
 
 class RateBounds(eqx.Module):
@@ -76,6 +76,9 @@ class FitResult(eqx.Module):
     - `num_steps`: optimiser steps taken (of the best start).
     - `start_losses`: the final loss of every start (multi-start).
     - `warnings`: identifiability warnings (also issued through `warnings.warn`).
+    - `cell_axes`: for a hierarchical fit (`per_cell`), which leaves of `model` are stacked
+      per cell (0) and which are shared (None); None otherwise. See `cell_model`.
+    - `n_cells`: the number of cells of a hierarchical fit, else None.
     """
 
     model: PyTree
@@ -91,18 +94,98 @@ class FitResult(eqx.Module):
     num_steps: int = eqx.field(static=True)
     start_losses: Float[Array, " S"]
     warnings: tuple[str, ...] = eqx.field(static=True)
+    cell_axes: PyTree = eqx.field(static=True, default=None)
+    n_cells: int | None = eqx.field(static=True, default=None)
 
-
-def _as_traces(data):
-    traces = tuple(data) if isinstance(data, (tuple, list)) else (data,)
-    for k, trace in enumerate(traces):
-        if not isinstance(trace, Trace):
-            raise TypeError(
-                f"fit: data must be a membrax.fit.Trace or a sequence of them, got "
-                f"{type(trace).__name__} at position {k}. Wrap a recording as "
-                "membrax.fit.Trace(protocol, current, mask=...)."
+    def cell_model(self, k: int) -> PyTree:
+        """Cell k's fitted model in a hierarchical fit: its own per-cell parameters and the
+        shared ones."""
+        if self.cell_axes is None:
+            raise ValueError(
+                "FitResult.cell_model: this was not a hierarchical fit (fit(..., per_cell=...)); "
+                "use result.model."
             )
-    return traces
+        if not 0 <= k < self.n_cells:
+            raise ValueError(
+                f"FitResult.cell_model: k = {k!r}, but the fit has {self.n_cells} cells "
+                f"(0 to {self.n_cells - 1})."
+            )
+        return _cell_model(self.model, self.cell_axes, k)
+
+
+def _as_data(data, where="data"):
+    items = tuple(data) if isinstance(data, (tuple, list)) else (data,)
+    for k, item in enumerate(items):
+        if not isinstance(item, AbstractData):
+            raise TypeError(
+                f"fit: {where} must be membrax.fit data (a Trace, IVCurve or "
+                f"SteadyStateCurve) or a sequence of them, got {type(item).__name__} at "
+                "position {k}. Wrap a recording as membrax.fit.Trace(protocol, current, "
+                "mask=...).".replace("{k}", str(k))
+            )
+    return items
+
+
+class _Cells(eqx.Module):
+    """Several cells fitted together (hierarchical): which model leaves are per-cell, and
+    the data of every cell — stacked along a leading axis when every cell's data has the
+    same structure and shapes (then the cells are vmapped), else a tuple of cells."""
+
+    data: PyTree
+    axes: PyTree = eqx.field(static=True)
+    n_cells: int = eqx.field(static=True)
+    stacked: bool = eqx.field(static=True)
+
+
+def _stack_cells(cells):
+    """Stack the cells' data for vmap if they share structure and shapes, else None."""
+    dynamic = [eqx.partition(cell, eqx.is_array) for cell in cells]
+    first_dyn, first_static = dynamic[0]
+    structure = jax.tree.structure(first_dyn)
+    shapes = [jnp.shape(x) for x in jax.tree.leaves(first_dyn)]
+    for dyn, static in dynamic[1:]:
+        if jax.tree.structure(dyn) != structure or static != first_static:
+            return None
+        if [jnp.shape(x) for x in jax.tree.leaves(dyn)] != shapes:
+            return None
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *[dyn for dyn, _ in dynamic])
+    return eqx.combine(stacked, first_static)
+
+
+def _cell_model(model, axes, k):
+    """Cell k's model: per-cell leaves (axis 0) indexed, shared leaves as they are."""
+    return jax.tree.map(
+        lambda x, a: x if a is None else x[k], model, axes, is_leaf=lambda x: x is None
+    )
+
+
+def _cell_axes(wrapped, per_cell):
+    """A tree like `wrapped` with 0 on the arrays that vary per cell and None elsewhere."""
+    select = jax.tree.map(lambda _: False, wrapped, is_leaf=_is_constraint)
+    select = eqx.tree_at(
+        per_cell,
+        select,
+        replace_fn=lambda node: jax.tree.map(lambda _: True, node, is_leaf=_is_constraint),
+    )
+
+    def axis(x, chosen):
+        if not chosen:
+            return jax.tree.map(lambda _: None, x) if _is_constraint(x) else None
+        if _is_constraint(x):
+            out = jax.tree.map(lambda _: None, x)
+            return eqx.tree_at(lambda c: c.unconstrained, out, 0, is_leaf=lambda y: y is None)
+        return 0 if eqx.is_inexact_array(x) else None
+
+    return jax.tree.map(axis, wrapped, select, is_leaf=_is_constraint)
+
+
+def _broadcast_cells(wrapped, axes, n_cells):
+    return jax.tree.map(
+        lambda x, a: x if a is None else jnp.broadcast_to(x, (n_cells, *jnp.shape(x))),
+        wrapped,
+        axes,
+        is_leaf=lambda x: x is None,
+    )
 
 
 def _wrap_trainable(model, trainable):
@@ -165,16 +248,29 @@ def _layout_of(params):
     return flat, _Layout(treedef, tuple(tuple(np.shape(leaf)) for leaf in leaves))
 
 
+def _model_residuals(model, data, clamp, rate_bounds):
+    model = unwrap(model)
+    parts = [_rate_penalty(model, rate_bounds)]
+    parts += [item.residuals(model, clamp) for item in data]
+    return jnp.concatenate(parts)
+
+
 def _residual_vector(x, args):
-    layout, static, traces, clamp, rate_bounds = args
-    model = unwrap(eqx.combine(layout.unravel(x), static))
-    out = [_rate_penalty(model, rate_bounds)]
-    for trace in traces:
-        record = voltage_clamp(model, trace.protocol, solver=clamp)
-        scale = jnp.sqrt(trace.weight) / (1.0 if trace.sigma is None else trace.sigma)
-        r = (trace.observable(record) - trace.current) * scale
-        out.append(jnp.where(trace.mask, r, 0.0))
-    return jnp.concatenate(out)
+    layout, static, data, clamp, rate_bounds = args
+    model = eqx.combine(layout.unravel(x), static)
+    if not isinstance(data, _Cells):
+        return _model_residuals(model, data, clamp, rate_bounds)
+    if data.stacked:
+        per_cell = eqx.filter_vmap(
+            lambda m, d: _model_residuals(m, d, clamp, rate_bounds), in_axes=(data.axes, 0)
+        )(model, data.data)
+        return jnp.ravel(per_cell)
+    return jnp.concatenate(
+        [
+            _model_residuals(_cell_model(model, data.axes, k), cell, clamp, rate_bounds)
+            for k, cell in enumerate(data.data)
+        ]
+    )
 
 
 def _least_squares_fn(x, args):
@@ -238,9 +334,10 @@ def _progress(step, loss, started, enabled):
 
 def fit(
     model: PyTree,
-    data: Trace | Sequence[Trace],
+    data: AbstractData | Sequence,
     *,
     trainable: Callable | None = None,
+    per_cell: Callable | None = None,
     solver=None,
     max_steps: int = 200,
     starts: int = 1,
@@ -252,22 +349,33 @@ def fit(
     rate_bounds: RateBounds | None = None,
     progress: bool = False,
 ) -> FitResult:
-    """Fit a channel model to recorded traces.
+    """Fit a channel model to recorded data: current traces, I–V / activation / Q–V curves,
+    steady-state curves — of one cell, or of several cells with shared and per-cell
+    parameters.
 
-    The residuals of every trace, `(observable(voltage_clamp(model, protocol)) − current)`,
-    weighted by √weight/σ and masked, are minimised in least squares — which maximises the
-    Gaussian likelihood. Each fitted parameter is optimised in an unconstrained coordinate:
-    by default it keeps its sign (value = ±exp(u)); wrap a field in
+    The residuals of every dataset (e.g. for a trace, `observable(voltage_clamp(model,
+    protocol)) − current`), weighted by √weight/σ and masked, are minimised in least squares
+    — which maximises the Gaussian likelihood. Each fitted parameter is optimised in an
+    unconstrained coordinate: by default it keeps its sign (value = ±exp(u)); wrap a field in
     [`membrax.fit.Positive`][], [`membrax.fit.Bounded`][] or [`membrax.fit.Fixed`][] to
     choose otherwise.
 
     **Arguments:**
 
     - `model`: a membrax model (a `Channel` or tuple of channels), the starting point.
-    - `data`: a [`membrax.fit.Trace`][] or a sequence of them (several protocols or sweeps).
+    - `data`: a [`membrax.fit.Trace`][], [`membrax.fit.IVCurve`][],
+      [`membrax.fit.SteadyStateCurve`][] (any [`membrax.fit.AbstractData`][]) or a sequence
+      of them (several protocols, sweeps or kinds of data, fitted together). With
+      `per_cell`: a sequence with one entry per cell, each such data or a sequence of them.
     - `trainable`: a function `model -> node(s)` selecting what to fit, as in
       `eqx.tree_at` (e.g. `lambda m: (m.gating, m.permeation.g_max)`); default: every
       float array of the model.
+    - `per_cell`: for a hierarchical fit of several cells, a function `model -> node(s)`
+      selecting the parameters that differ between cells (e.g. `lambda m:
+      m.permeation.g_max`); every other trained parameter is shared by all cells. The cells
+      are vmapped when their data have the same structure and shapes. The fitted
+      `result.model` then holds per-cell parameters stacked along a leading axis:
+      `result.cell_model(k)` is cell k's model.
     - `solver`: `optimistix.LevenbergMarquardt(...)` (the default, rtol = atol = 1e-8) or any
       optimistix least-squares solver; or an `optax` gradient transformation (e.g.
       `optax.adam(1e-2)`), which then minimises ½Σr² for `max_steps` steps.
@@ -288,19 +396,47 @@ def fit(
     (a parameter whose standard error exceeds its value, a correlation above 0.99, or a
     singular curvature).
     """
-    traces = _as_traces(data)
     clamp = ExactClamp() if clamp is None else clamp
     solver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8) if solver is None else solver
     if not isinstance(starts, int) or starts < 1:
         raise ValueError(f"fit: starts must be an int >= 1, got {starts!r}.")
     wrapped, spec, trained = _wrap_trainable(model, trainable)
+    if per_cell is None:
+        problem = _as_data(data)
+        datasets, axes = problem, None
+    else:
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError(
+                "fit: with per_cell, data must be a sequence with one entry per cell (at least "
+                f"two cells), got {type(data).__name__}"
+                + (f" of length {len(data)}." if isinstance(data, (tuple, list)) else ".")
+            )
+        cells = [_as_data(cell, f"data[{k}]") for k, cell in enumerate(data)]
+        axes = _cell_axes(wrapped, per_cell)
+        per_cell_trained = jax.tree.map(
+            lambda a, t: t and a is not None and jax.tree.leaves(a) != [],
+            axes,
+            trained,
+            is_leaf=lambda x: x is None or _is_constraint(x),
+        )
+        if not any(jax.tree.leaves(per_cell_trained)):
+            raise ValueError(
+                "fit: per_cell selects no trained float parameter; it must pick parameters "
+                "that are also trainable (e.g. per_cell=lambda m: m.permeation.g_max)."
+            )
+        wrapped = _broadcast_cells(wrapped, axes, len(cells))
+        stacked = _stack_cells(cells)
+        problem = _Cells(
+            stacked if stacked is not None else tuple(cells), axes, len(cells), stacked is not None
+        )
+        datasets = tuple(item for cell in cells for item in cell)
     params, static = eqx.partition(wrapped, spec)
     flat0, layout = _layout_of(params)
     if flat0.size == 0:
         raise ValueError("fit: nothing to fit — trainable selects no float parameter.")
-    args = (layout, static, traces, clamp, rate_bounds)
+    args = (layout, static, problem, clamp, rate_bounds)
     # The data's residuals, without the rate-bound penalty, for the likelihood and errors.
-    data_args = (layout, static, traces, clamp, None)
+    data_args = (layout, static, problem, clamp, None)
 
     key = jax.random.PRNGKey(0) if key is None else key
     noise = jax.random.uniform(key, (starts, flat0.size), minval=-1.0, maxval=1.0)
@@ -340,7 +476,7 @@ def fit(
     x_best = x[int(jnp.argmin(losses))]
     if checkpoint is not None:
         np.savez(checkpoint, x=np.asarray(x))
-    return _summarise(x_best, layout, static, trained, data_args, traces, losses, num_steps)
+    return _summarise(x_best, layout, static, trained, data_args, datasets, losses, num_steps, axes)
 
 
 def _trained_constraints(tree, trained):
@@ -357,42 +493,71 @@ def _values(x, layout, static, trained):
     )
 
 
-def _names(x, layout, static, trained):
+def _per_cell_flags(axes, trained):
+    """For each trained constraint node (in `_trained_constraints` order): per-cell or not."""
+    pairs = jax.tree.map(
+        lambda flag, a: (flag, _is_constraint(a) and jax.tree.leaves(a) != []), trained, axes
+    )
+    pairs = jax.tree.leaves(pairs, is_leaf=lambda y: isinstance(y, tuple) and len(y) == 2)
+    return [per_cell for flag, per_cell in pairs if flag]
+
+
+def _plain_axes(axes):
+    """Cell axes for the unwrapped model: a constraint node becomes its array's axis."""
+    return jax.tree.map(
+        lambda a: (0 if jax.tree.leaves(a) else None) if _is_constraint(a) else a,
+        axes,
+        is_leaf=lambda y: y is None or _is_constraint(y),
+    )
+
+
+def _names(x, layout, static, trained, axes):
     full = eqx.combine(layout.unravel(x), static)
+    cell_nodes = None if axes is None else _per_cell_flags(axes, trained)
     names = []
-    for path, node in _trained_constraints(full, trained):
+    for k, (path, node) in enumerate(_trained_constraints(full, trained)):
         base = jax.tree_util.keystr(path)
-        size = int(np.size(node.unwrap()))
-        names.extend([base] if size == 1 else [f"{base}[{i}]" for i in range(size)])
+        shape = np.shape(node.unwrap())
+        if cell_nodes is not None and cell_nodes[k]:
+            n_cells, shape = shape[0], shape[1:]
+            bases = [f"{base}[cell {c}]" for c in range(n_cells)]
+        else:
+            bases = [base]
+        size = math.prod(shape)
+        for b in bases:
+            names.extend([b] if size == 1 else [f"{b}[{i}]" for i in range(size)])
     return tuple(names)
 
 
-def _summarise(x, layout, static, trained, data_args, traces, losses, num_steps):
+def _summarise(x, layout, static, trained, data_args, datasets, losses, num_steps, axes):
     fitted = unwrap(eqx.combine(layout.unravel(x), static))
-    names = _names(x, layout, static, trained)
+    names = _names(x, layout, static, trained, axes)
     values = _values(x, layout, static, trained)
     r, jac = _residuals_and_jacobian(x, data_args)
     r = np.asarray(r)
     # Gauss–Newton (Laplace) covariance. Residuals are divided by σ where σ is given; where it
-    # is estimated, by σ̂² = (weighted SSE)/n of that trace, the profile-likelihood estimate.
+    # is estimated, by σ̂² = (weighted SSE)/n of that dataset, the profile-likelihood estimate.
     sigmas, row_scales = [], []
     log_likelihood, sum_of_squares, offset, n_total = 0.0, 0.0, 0, 0
-    for trace in traces:
-        n = int(trace.current.size)
-        mask = np.asarray(trace.mask)
+    for item in datasets:
+        n = int(item.values.size)
+        mask = np.asarray(item.mask)
         r_k = r[offset : offset + n][mask]
         m = int(mask.sum())
-        weight = float(trace.weight)
-        if trace.sigma is None:
+        weight = float(item.weight)
+        if item.sigma is None:
             sse = float(np.sum(r_k**2)) / weight
             sigma = math.sqrt(sse / m)
-            row_scales.append(np.full(n, 1.0 / sigma))
+            # A perfect fit (σ̂ = 0) has no noise scale; keep the covariance finite.
+            row_scales.append(np.full(n, 1.0 / max(sigma, 1e-300)))
         else:
-            sigma = float(trace.sigma)
+            sigma = float(item.sigma)
             sse = float(np.sum(r_k**2)) * sigma**2 / weight
             row_scales.append(np.ones(n))
         sigmas.append(sigma)
-        log_likelihood += -0.5 * m * math.log(2 * math.pi * sigma**2) - sse / (2 * sigma**2)
+        log_likelihood += -0.5 * m * math.log(2 * math.pi * max(sigma, 1e-300) ** 2) - (
+            0.0 if sse == 0 else sse / (2 * sigma**2)
+        )
         sum_of_squares += weight * sse
         offset += n
         n_total += m
@@ -430,4 +595,6 @@ def _summarise(x, layout, static, trained, data_args, traces, losses, num_steps)
         num_steps=num_steps,
         start_losses=losses,
         warnings=tuple(notes),
+        cell_axes=None if axes is None else _plain_axes(axes),
+        n_cells=None if axes is None else data_args[2].n_cells,
     )

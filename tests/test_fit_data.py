@@ -329,3 +329,37 @@ def test_boltzmann_model_matches_physics():
         np.asarray(membrax.boltzmann_open_probability(v, -20.0, z, temperature)),
         rtol=1e-12,
     )
+
+
+# --- the Levenberg–Marquardt solver -------------------------------------------------------------
+
+
+def test_levenberg_marquardt_solves_rosenbrock_with_optimistix():
+    """As an optimistix solver: the Rosenbrock residuals (10(y₁ − y₀²), 1 − y₀) vanish only at
+    (1, 1), reached from the classic start (−1.2, 1)."""
+    import optimistix as optx
+
+    def residuals(y, args):
+        del args
+        return jnp.stack([10.0 * (y[1] - y[0] ** 2), 1.0 - y[0]])
+
+    solver = membrax.fit.LevenbergMarquardt(rtol=1e-12, atol=1e-12)
+    solution = optx.least_squares(residuals, solver, jnp.array([-1.2, 1.0]), max_steps=200)
+    np.testing.assert_allclose(np.asarray(solution.value), [1.0, 1.0], atol=1e-10)
+    with pytest.raises(ValueError, match=r"y must be a 1-D array"):
+        optx.least_squares(residuals, solver, jnp.ones((1, 2)), max_steps=5)
+
+
+def test_levenberg_marquardt_agrees_with_optimistix_on_a_channel_fit(family):
+    """The same fit with membrax's and optimistix's Levenberg–Marquardt: same optimum."""
+    import optimistix as optx
+
+    rng = np.random.default_rng(5)
+    protocol = jax.tree.map(lambda x: x[4], family)
+    current = membrax.voltage_clamp(_truth(33.0), protocol).current
+    trace = Trace(protocol, current + rng.normal(0.0, 5.0, current.shape))
+    start = hh1952_potassium(g_max=20.0)
+    ours = fit(start, trace, trainable=_trainable)
+    theirs = fit(start, trace, trainable=_trainable, solver=optx.LevenbergMarquardt(1e-10, 1e-10))
+    np.testing.assert_allclose(np.asarray(ours.values), np.asarray(theirs.values), rtol=1e-6)
+    assert float(ours.log_likelihood) == pytest.approx(float(theirs.log_likelihood), abs=1e-6)

@@ -19,3 +19,4 @@ from ._data import mask_after_steps as mask_after_steps
 from ._fit import FitResult as FitResult
 from ._fit import RateBounds as RateBounds
 from ._fit import fit as fit
+from ._solver import LevenbergMarquardt as LevenbergMarquardt

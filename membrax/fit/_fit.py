@@ -12,12 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import optimistix as optx
 from jaxtyping import Array, Float, PyTree
 
 from ..simulate._voltage_clamp import ExactClamp
 from ._constraints import Fixed, Free, SignedLog, _is_constraint, unwrap
 from ._data import AbstractData
+from ._solver import LevenbergMarquardt, _State
 
 
 class RateBounds(eqx.Module):
@@ -297,7 +297,9 @@ def _lm_step(solver, x, state, args):
     def one(x, state):
         x, state, _ = solver.step(_least_squares_fn, x, args, {}, state, _TAGS)
         done, _ = solver.terminate(_least_squares_fn, x, args, {}, state, _TAGS)
-        return x, state, done, _loss(x, args)
+        # membrax's solver keeps the loss at x; others need one more evaluation.
+        loss = state.loss if isinstance(state, _State) else _loss(x, args)
+        return x, state, done, loss
 
     # filter_vmap: the solver state carries jaxprs alongside its arrays.
     return eqx.filter_vmap(one)(x, state)
@@ -376,8 +378,9 @@ def fit(
       are vmapped when their data have the same structure and shapes. The fitted
       `result.model` then holds per-cell parameters stacked along a leading axis:
       `result.cell_model(k)` is cell k's model.
-    - `solver`: `optimistix.LevenbergMarquardt(...)` (the default, rtol = atol = 1e-8) or any
-      optimistix least-squares solver; or an `optax` gradient transformation (e.g.
+    - `solver`: [`membrax.fit.LevenbergMarquardt`][] (the default, rtol = atol = 1e-8), any
+      optimistix least-squares solver (e.g. `optimistix.LevenbergMarquardt(1e-8, 1e-8)`,
+      `optimistix.Dogleg`); or an `optax` gradient transformation (e.g.
       `optax.adam(1e-2)`), which then minimises ½Σr² for `max_steps` steps.
     - `max_steps`: the step budget.
     - `starts`: the number of starting points (multi-start); start 0 is `model` itself, the
@@ -397,7 +400,7 @@ def fit(
     singular curvature).
     """
     clamp = ExactClamp() if clamp is None else clamp
-    solver = optx.LevenbergMarquardt(rtol=1e-8, atol=1e-8) if solver is None else solver
+    solver = LevenbergMarquardt() if solver is None else solver
     if not isinstance(starts, int) or starts < 1:
         raise ValueError(f"fit: starts must be an int >= 1, got {starts!r}.")
     wrapped, spec, trained = _wrap_trainable(model, trainable)
@@ -438,9 +441,11 @@ def fit(
     # The data's residuals, without the rate-bound penalty, for the likelihood and errors.
     data_args = (layout, static, problem, clamp, None)
 
-    key = jax.random.PRNGKey(0) if key is None else key
-    noise = jax.random.uniform(key, (starts, flat0.size), minval=-1.0, maxval=1.0)
-    x0 = flat0 + math.log(spread) * noise.at[0].set(0.0)
+    x0 = flat0[None]
+    if starts > 1:
+        key = jax.random.PRNGKey(0) if key is None else key
+        noise = jax.random.uniform(key, (starts, flat0.size), minval=-1.0, maxval=1.0)
+        x0 = flat0 + math.log(spread) * noise.at[0].set(0.0)
     checkpoint = None if checkpoint is None else pathlib.Path(checkpoint)
     if checkpoint is not None and checkpoint.exists():
         x0 = jnp.asarray(np.load(checkpoint)["x"])
@@ -451,7 +456,7 @@ def fit(
             )
 
     started = time.perf_counter()
-    x, num_steps = x0, max_steps
+    x, num_steps, losses = x0, max_steps, None
     if isinstance(solver, optax.GradientTransformation):
         state = jax.vmap(solver.init)(x0)
         for k in range(max_steps):
@@ -471,7 +476,8 @@ def fit(
                 break
     if progress:
         sys.stderr.write("\n")
-    losses = _losses(x, args)
+    if losses is None or isinstance(solver, optax.GradientTransformation):
+        losses = _losses(x, args)
     losses = jnp.where(jnp.isfinite(losses), losses, jnp.inf)
     x_best = x[int(jnp.argmin(losses))]
     if checkpoint is not None:

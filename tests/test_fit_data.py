@@ -363,3 +363,37 @@ def test_levenberg_marquardt_agrees_with_optimistix_on_a_channel_fit(family):
     theirs = fit(start, trace, trainable=_trainable, solver=optx.LevenbergMarquardt(1e-10, 1e-10))
     np.testing.assert_allclose(np.asarray(ours.values), np.asarray(theirs.values), rtol=1e-6)
     assert float(ours.log_likelihood) == pytest.approx(float(theirs.log_likelihood), abs=1e-6)
+
+
+# --- prediction on new data -------------------------------------------------------------------
+
+
+def test_evaluate_scores_predictions(family):
+    """evaluate: at a fit's optimum its log-likelihood is the fit's own; on another protocol a
+    model with ḡ 10 % too high leaves residuals of exactly 0.1·I (closed form RMS)."""
+    rng = np.random.default_rng(7)
+    fitted_on = jax.tree.map(lambda x: x[4], family)
+    current = membrax.voltage_clamp(_truth(33.0), fitted_on).current
+    trace = Trace(fitted_on, current + rng.normal(0.0, 5.0, current.shape))
+    result = fit(hh1952_potassium(g_max=20.0), trace, trainable=_trainable)
+    score = membrax.fit.evaluate(result.model, trace)
+    assert score.log_likelihood == pytest.approx(float(result.log_likelihood), rel=1e-12)
+    assert score.sigma[0] == pytest.approx(result.sigma[0], rel=1e-12)
+
+    new = jax.tree.map(lambda x: x[1], family)
+    true_current = np.asarray(membrax.voltage_clamp(_truth(33.0), new).current)
+    mask = np.asarray(membrax.fit.mask_after_steps(new, 1.0))
+    held_out = [
+        Trace(new, true_current, mask=mask, sigma=2.0),
+        IVCurve(family, IVCurve(family, np.zeros(6)).predict(_truth(33.0), None)),
+    ]
+    score = membrax.fit.evaluate(_truth(36.3), held_out)
+    expected_rms = 0.1 * np.sqrt(np.mean(true_current[mask] ** 2))
+    assert score.rms[0] == pytest.approx(expected_rms, rel=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(score.residuals[1]), 0.1 * np.asarray(held_out[1].values), rtol=1e-10
+    )
+    m = int(mask.sum())
+    ll_trace = -0.5 * m * np.log(2 * np.pi * 4.0) - m * expected_rms**2 / 8.0
+    ll_curve = -3.0 * np.log(2 * np.pi * score.rms[1] ** 2) - 3.0
+    assert score.log_likelihood == pytest.approx(ll_trace + ll_curve, rel=1e-10)

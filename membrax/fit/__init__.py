@@ -16,7 +16,9 @@ from ._data import IVCurve as IVCurve
 from ._data import SteadyStateCurve as SteadyStateCurve
 from ._data import Trace as Trace
 from ._data import mask_after_steps as mask_after_steps
+from ._fit import Evaluation as Evaluation
 from ._fit import FitResult as FitResult
 from ._fit import RateBounds as RateBounds
+from ._fit import evaluate as evaluate
 from ._fit import fit as fit
 from ._solver import LevenbergMarquardt as LevenbergMarquardt

@@ -604,3 +604,74 @@ def _summarise(x, layout, static, trained, data_args, datasets, losses, num_step
         cell_axes=None if axes is None else _plain_axes(axes),
         n_cells=None if axes is None else data_args[2].n_cells,
     )
+
+
+class Evaluation(eqx.Module):
+    """How well a model predicts data it may not have been fitted to (see
+    [`membrax.fit.evaluate`][]). One entry per dataset:
+
+    - `predictions`: the model's prediction of each dataset's values.
+    - `residuals`: prediction − values (all samples; see `masks`).
+    - `masks`: the samples that count (each dataset's `mask`).
+    - `rms`: the root-mean-square residual over the counted samples.
+    - `sigma`: σ of each dataset (given, or estimated as the RMS residual).
+    - `log_likelihood`: the total Gaussian log-likelihood with those σ.
+    """
+
+    predictions: tuple
+    residuals: tuple
+    masks: tuple
+    rms: tuple
+    sigma: tuple
+    log_likelihood: float
+
+
+@eqx.filter_jit
+def _predict(model, item, clamp):
+    return item.predict(model, clamp)
+
+
+def evaluate(model: PyTree, data, *, clamp: ExactClamp | None = None) -> Evaluation:
+    """Predict recorded data with a (fitted) model and score the prediction: the validation
+    step after a fit — e.g. fit to the sine-wave protocol, evaluate on an action-potential
+    protocol recorded from the same cell.
+
+    **Arguments:**
+
+    - `model`: a membrax model (e.g. `result.model` of [`membrax.fit.fit`][]).
+    - `data`: a [`membrax.fit.Trace`][], [`membrax.fit.IVCurve`][],
+      [`membrax.fit.SteadyStateCurve`][] or a sequence of them.
+    - `clamp`: the voltage-clamp solver (default `membrax.ExactClamp()`).
+
+    **Returns:** a [`membrax.fit.Evaluation`][] with predictions, residuals, RMS and the
+    Gaussian log-likelihood (σ as given by each dataset, else estimated from its residuals).
+    """
+    items = _as_data(data)
+    clamp = ExactClamp() if clamp is None else clamp
+    predictions, residuals, masks, rms, sigmas = [], [], [], [], []
+    log_likelihood = 0.0
+    for item in items:
+        prediction = _predict(unwrap(model), item, clamp)
+        residual = prediction - item.values
+        mask = np.asarray(item.mask)
+        r = np.asarray(residual)[mask]
+        m = r.size
+        root_mean_square = float(np.sqrt(np.mean(r**2)))
+        sigma = root_mean_square if item.sigma is None else float(item.sigma)
+        sigma = max(sigma, 1e-300)
+        log_likelihood += -0.5 * m * math.log(2 * math.pi * sigma**2) - float(np.sum(r**2)) / (
+            2 * sigma**2
+        )
+        predictions.append(prediction)
+        residuals.append(residual)
+        masks.append(item.mask)
+        rms.append(root_mean_square)
+        sigmas.append(sigma)
+    return Evaluation(
+        tuple(predictions),
+        tuple(residuals),
+        tuple(masks),
+        tuple(rms),
+        tuple(sigmas),
+        log_likelihood,
+    )

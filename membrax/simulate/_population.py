@@ -173,7 +173,8 @@ def simulate_population(
       family with the same leading axis.
     - `t1`, `dt`, `solver`, `save`: as for [`membrax.current_clamp`][].
     - `mesh`: a 1-D mesh (default: all devices, `population_mesh()`, but at least 256 cells
-      per device — smaller shards cost more in synchronisation than they save).
+      per device — smaller shards cost more in synchronisation than they save; with several
+      processes under `jax.distributed`, every device of every process).
     - `chunk_size`: at most this many cells per vectorised chunk on each device (default:
       1024 on CPU, where it keeps a step's working set in cache; unlimited on accelerators).
 
@@ -182,7 +183,11 @@ def simulate_population(
     and `.result`, the same for every cell, are stored once (`.ts` of shape (samples,)).
     """
     n = _leading_size(cells, "simulate_population")
-    if mesh is None:
+    if mesh is None and jax.process_count() > 1:
+        # Several processes (jax.distributed): every process must take part, so every
+        # device of every process gets cells, however few.
+        mesh = population_mesh()
+    elif mesh is None:
         # Below a few hundred cells per device, synchronising the devices every run costs
         # more than splitting saves: use only as many devices as the population fills.
         devices = jax.devices()

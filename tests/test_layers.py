@@ -110,7 +110,12 @@ def test_validation_uses_only_error_if_from_equinox():
 def test_the_library_never_touches_jax_config():
     for path in SOURCES:
         text = path.read_text()
-        assert "jax.config" not in text and "jax_enable_x64" not in text, path
+        # The command line (_cli.py) is an application, not the library: like a user's script
+        # it may configure JAX for its own process (the persistent compilation cache, with
+        # the configuration restored when main() returns).
+        if path != PACKAGE / "_cli.py":
+            assert "jax.config" not in text, path
+        assert "jax_enable_x64" not in text, path
 
 
 def test_the_rule_catches_a_violation():

@@ -56,3 +56,85 @@ def plot_correlations(names, correlations, path):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _sweeps(values):
+    """A trace of shape (N,) or a family of shape (sweeps, N), as (sweeps, N)."""
+    values = np.asarray(values)
+    return values[None] if values.ndim == 1 else values
+
+
+def plot_traces(
+    time,
+    voltage,
+    current,
+    path,
+    *,
+    labels=None,
+    title="",
+    current_label="I (nA)",
+    current_clamp=False,
+):
+    """Save a two-panel figure of clamp traces to `path`, one line per sweep.
+
+    Under voltage clamp (the default) the command voltage is the small upper panel and the
+    current the large lower one; with `current_clamp=True` the injected current is above and
+    the membrane potential below.
+
+    **Arguments:**
+
+    - `time`: ms, shape (N,), shared by every sweep.
+    - `voltage`: mV, shape (N,) or (sweeps, N).
+    - `current`: in the unit named by `current_label`, shape (N,) or (sweeps, N).
+    - `path`: a .png/.svg/.pdf file name.
+    - `labels`: one legend entry per sweep (e.g. the step voltages), or None.
+    - `title`: the figure title.
+    - `current_label`: the current axis label with its unit, e.g. "I (µA/cm²)".
+    - `current_clamp`: whether `current` is an injected stimulus (current clamp).
+    """
+    plt = _pyplot()
+    time, voltage, current = np.asarray(time), _sweeps(voltage), _sweeps(current)
+    n = max(voltage.shape[0], current.shape[0])
+    colors = plt.cm.viridis(np.linspace(0.0, 0.9, n)) if n > 1 else ["black"]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True, height_ratios=[1, 2])
+    top, bottom = (current, voltage) if current_clamp else (voltage, current)
+    top_label, bottom_label = (
+        (current_label, "V (mV)") if current_clamp else ("V (mV)", current_label)
+    )
+    for k in range(n):
+        label = None if labels is None else labels[k]
+        color = colors[k]
+        axes[0].plot(time, top[min(k, len(top) - 1)], color=color, lw=0.8)
+        axes[1].plot(time, bottom[min(k, len(bottom) - 1)], color=color, lw=0.8, label=label)
+    axes[0].set_ylabel(top_label)
+    axes[1].set_ylabel(bottom_label)
+    axes[1].set_xlabel("time (ms)")
+    if labels is not None and n <= 16:
+        axes[1].legend(loc="best", frameon=False, fontsize="small", ncols=1 + n // 9)
+    if title:
+        axes[0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_iv(voltage, current, path, *, title="", current_label="I (nA)"):
+    """Save a current–voltage curve to `path`: one marker per step voltage, joined.
+
+    **Arguments:** `voltage` (mV, shape (K,)), `current` (the unit named by `current_label`,
+    shape (K,)), `path` (a .png/.svg/.pdf file name), `title`, `current_label` (the current
+    axis label with its unit).
+    """
+    plt = _pyplot()
+    voltage, current = np.asarray(voltage), np.asarray(current)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.axvline(0.0, color="0.6", lw=0.6)
+    ax.plot(voltage, current, "o-", color="tab:red", lw=1.0, ms=4)
+    ax.set_xlabel("V (mV)")
+    ax.set_ylabel(current_label)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

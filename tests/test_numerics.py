@@ -27,6 +27,22 @@ def test_exprel_values(x):
     assert float(exprel(x)) == pytest.approx(_exprel_reference(x)[0], rel=1e-13)
 
 
+def test_exprel_is_accurate_across_the_series_switch():
+    """Around |x| = 0.1, where the Taylor series hands over to a/(1 − e^{−a}), both branches
+    keep full precision: float64 to 1e-14, float32 to 1e-6 (≈ 10 ulp), and the values join
+    continuously (no step at the switch larger than rounding)."""
+    x = np.concatenate([-np.logspace(-8, 0.5, 400), np.logspace(-8, 0.5, 400)])
+    x = np.concatenate([x, [0.1 - 1e-15, 0.1, 0.1 + 1e-15, -0.1, -(0.1 + 1e-15)]])
+    reference = _exprel_reference(x)
+    np.testing.assert_allclose(np.asarray(exprel(x)), reference, rtol=1e-14)
+    x32 = x.astype(np.float32)
+    np.testing.assert_allclose(
+        np.asarray(exprel(jnp.asarray(x32))), _exprel_reference(x32.astype(np.float64)), rtol=1e-6
+    )
+    below, above = exprel(np.nextafter(0.1, 0.0)), exprel(0.1)
+    assert abs(float(above) - float(below)) < 1e-15
+
+
 def test_exprel_at_zero_value_and_gradients():
     # Taylor: 1 - x/2 + x²/12 - x⁴/720: value 1, first derivative -1/2, second 1/6.
     assert float(exprel(0.0)) == 1.0

@@ -52,3 +52,20 @@ MILLIMOLAR_PER_MOLAR = 1e3
 #: e in fC: a charge movement of q elementary charges per ms in each of N channels is a
 #: gating current of N·q·ELEMENTARY_CHARGE_FC fC/ms = pA (1 fC/ms = 1e-12 A exactly).
 ELEMENTARY_CHARGE_FC = ELEMENTARY_CHARGE * 1e15
+
+# --- Ion accumulation (concentration dynamics of membrax.models.Ion) ---------------------
+# An outward current I carried by an ion of valence z changes the concentration of a volume
+# 𝒱 behind the membrane by dc/dt = ∓ FLUX_SCALE · I / (z F 𝒱) (F in C/mol), in mM/ms
+# (1 mol/(L·s) = 1 M/s = 1e3 mM / 1e3 ms = 1 mM/ms):
+#: Density cells: I in µA/cm² (1e-6 A / 1e-4 m² = 1e-2 A/m² = 1e-14 A per µm² of membrane)
+#: into 𝒱 µm (the volume per membrane area: 𝒱 µm³ = 𝒱·1e-15 L behind each µm²):
+#: 1e-14 A / (C/mol · 1e-15 L) = 10 mol/(L·s) = 10 mM/ms.
+FLUX_SCALE_DENSITY = 10.0
+#: Whole-cell cells: I in pA (1e-12 A) into 𝒱 µm³ (1e-15 L):
+#: 1e-12 A / (C/mol · 1e-15 L) = 1e3 mol/(L·s) = 1e3 mM/ms.
+FLUX_SCALE_WHOLE_CELL = 1e3
+
+#: Transporters per µm² → `CycleTransporter.n_transporters` for a density cell (µA/cm²): the
+#: transporter convention is 1e-6 × transporters per cm², and 1 µm⁻² = 1e8 cm⁻², so 1e2.
+#: (A density in pmol/cm² is AVOGADRO × 1e-12 × 1e-8 ≈ 6022 transporters per µm².)
+TRANSPORTER_DENSITY_SCALE = 100.0

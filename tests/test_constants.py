@@ -59,3 +59,34 @@ def test_planck_constant():
     # SI 2019 defining constant (exact); k_B·T/h at 310 K ≈ 6.46e12 /s (Eyring's prefactor).
     assert constants.PLANCK == 6.62607015e-34
     assert constants.BOLTZMANN * 310.0 / constants.PLANCK == pytest.approx(6.46e12, rel=1e-3)
+
+
+def test_flux_scales_from_si_units():
+    # dc/dt = k·I/(zF𝒱) in mM/ms: k is the number of mol/(L·s) (= mM/ms: 1e3 mM / 1e3 ms)
+    # that 1 current unit into 1 volume unit gives when divided by F in C/mol.
+    amp_per_uA, m2_per_cm2, m_per_um, liter_per_m3 = 1e-6, 1e-4, 1e-6, 1e3
+    mM_per_M, ms_per_s = 1e3, 1e3
+    to_mM_per_ms = mM_per_M / ms_per_s
+    # Density: 1 µA/cm² through 1 µm² of membrane into the 1 µm × 1 µm² behind it.
+    amps_per_um2 = amp_per_uA / m2_per_cm2 * m_per_um**2
+    liters_per_um3 = m_per_um**3 * liter_per_m3
+    density = amps_per_um2 / liters_per_um3 * to_mM_per_ms
+    assert constants.FLUX_SCALE_DENSITY == pytest.approx(density, rel=1e-12)
+    # Whole cell: 1 pA into 1 µm³.
+    whole_cell = 1e-12 / liters_per_um3 * to_mM_per_ms
+    assert constants.FLUX_SCALE_WHOLE_CELL == pytest.approx(whole_cell, rel=1e-12)
+    # Still importable from the cell module, where they used to live.
+    from membrax.models import _cell
+
+    assert _cell.FLUX_SCALE_DENSITY == constants.FLUX_SCALE_DENSITY
+    assert _cell.FLUX_SCALE_WHOLE_CELL == constants.FLUX_SCALE_WHOLE_CELL
+
+
+def test_transporter_density_scale_from_si_units():
+    # One transporter per µm² cycling once per ms carries e·1e8 /cm² · 1e3 /s of charge; in
+    # µA/cm² that must equal ELEMENTARY_CHARGE_FC × n_transporters = e_fC × SCALE.
+    per_cm2_per_um2 = 1.0 / (1e-4) ** 2  # 1 µm⁻² = 1e8 cm⁻²
+    uA_per_cm2 = E * per_cm2_per_um2 * 1e3 / 1e-6
+    assert constants.ELEMENTARY_CHARGE_FC * constants.TRANSPORTER_DENSITY_SCALE == pytest.approx(
+        uA_per_cm2, rel=1e-12
+    )

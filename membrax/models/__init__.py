@@ -7,6 +7,7 @@ from ._cell import Ion as Ion
 from ._cell import IonConcentrations as IonConcentrations
 from ._cell import PointCell as PointCell
 from ._cell import SodiumPotassiumPump as SodiumPotassiumPump
+from ._cell import TransporterPump as TransporterPump
 from ._cell import hh1952_cell as hh1952_cell
 from ._channel import Channel as Channel
 from ._gating import AbstractGate as AbstractGate

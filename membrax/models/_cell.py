@@ -11,7 +11,8 @@ coherent (DESIGN.md): density (µF/cm², mS/cm², µA/cm²) or whole-cell (pF, n
 
 A cell is a description; the simulators in `membrax.simulate` integrate it
 (`membrax.current_clamp`, `membrax.steady_state`). Its state is the named PyTree
-[`membrax.models.CellState`][]: `state.v`, `state.channels[j]`, `state.ions[i]`.
+[`membrax.models.CellState`][]: `state.v`, `state.channels[j]`, `state.ions[i]` (and
+`state.ions_out[i]` for ions in a restricted extracellular shell).
 """
 
 import abc
@@ -32,14 +33,12 @@ from ._channel import Channel
 from ._checks import check_field
 from ._permeation import GHKPermeation, Ohmic
 from ._published import HH_LEAK_REVERSAL, hh1952_leak, hh1952_potassium, hh1952_sodium
+from ._transporters import CycleTransporter
 
-# dc/dt (mM/ms) = -FLUX_SCALE · I / (z F V), F in C/mol, for the two coherent unit sets
-# (1 pA = 1e-12 C/s; 1 µm³ = 1e-15 L; 1 mol/(L·s) = 1 mM/ms):
-# - whole-cell: I in pA into V µm³: 1e-12/(zF·V·1e-15) mol/(L·s) = 1e3/(zF V) mM/ms;
-# - density: I in µA/cm² = 1e-2 pA per µm² of membrane, flowing into the V µm³ (V the
-#   volume per area, µm) behind that µm²: 1e-2 × 1e3/(zF V) = 10/(zF V) mM/ms.
-FLUX_SCALE_DENSITY = 10.0
-FLUX_SCALE_WHOLE_CELL = 1e3
+# dc/dt (mM/ms) = ∓FLUX_SCALE · I / (z F 𝒱): the derivation lives in membrax.constants; the
+# names stay importable from here.
+FLUX_SCALE_DENSITY = constants.FLUX_SCALE_DENSITY
+FLUX_SCALE_WHOLE_CELL = constants.FLUX_SCALE_WHOLE_CELL
 
 
 class IonConcentrations(NamedTuple):
@@ -59,11 +58,16 @@ class CellState(eqx.Module):
       (n_states,) (empty for an ungated leak).
     - `ions`: the intracellular concentration of each ion of `cell.ions`, in order, mM
       (constant for ions with fixed concentrations).
+    - `ions_out`: for a cell with extracellular shells (an [`membrax.models.Ion`][] with a
+      `shell_volume`), one entry per ion of `cell.ions`: the shell concentration, mM, or
+      None for an ion facing the fixed bath (its `c_out`). Empty, (), for a cell without
+      shells, whose states are then exactly those of a cell without this field.
     """
 
     v: Float[Array, ""]
     channels: tuple[Float[Array, " states"], ...]
     ions: tuple[Float[Array, ""], ...] = ()
+    ions_out: tuple[Float[Array, ""] | None, ...] = ()
 
 
 class Ion(eqx.Module):
@@ -82,22 +86,43 @@ class Ion(eqx.Module):
 
     with $k = 10$ for density cells ($I_s$ in µA/cm², $\mathcal{V}$ the intracellular volume
     per membrane area in µm — $d/4$ for a long cylinder of diameter $d$) or $k = 10^3$ for
-    whole-cell cells (`whole_cell=True`: pA, $\mathcal{V}$ in µm³). The bath concentration
-    `c_out` stays fixed. The cell then relaxes to a non-equilibrium steady state in which the
-    pumps balance the channel fluxes.
+    whole-cell cells (`whole_cell=True`: pA, $\mathcal{V}$ in µm³); see
+    `membrax.constants.FLUX_SCALE_DENSITY`. The cell then relaxes to a non-equilibrium
+    steady state in which the pumps balance the channel fluxes.
+
+    With a `shell_volume` $\mathcal{V}_o$, the ion faces a restricted extracellular space
+    (the periaxonal space of Frankenhaeuser & Hodgkin 1956) whose concentration $c_o$ is a
+    state variable too, filled by the same current and, with a `shell_tau` τ, relaxing to the
+    bath concentration $c_\text{bath}$ = `c_out`:
+
+    $$\frac{dc_o}{dt} = \frac{k\,I_s}{z F\,\mathcal{V}_o}
+      - \frac{c_o - c_\text{bath}}{\tau}.$$
+
+    Without `shell_tau` the shell is sealed: with a `volume` too, $c_\text{in}\mathcal{V}
+    + c_o\mathcal{V}_o$ is conserved. For a constant current the shell settles at
+    $c_\text{bath} + k\tau I_s/(zF\mathcal{V}_o)$. Without a shell, `c_out` stays fixed.
 
     **Fields:**
 
     - `name`: a label, used by pumps to find their ions (e.g. "K", "Na").
     - `valence`: z, nonzero (+1 for K⁺ and Na⁺).
     - `c_in`: the intracellular concentration (at t = 0 if dynamic), mM, > 0.
-    - `c_out`: the extracellular concentration, mM, > 0.
+    - `c_out`: the extracellular (bath) concentration, mM, > 0; with a shell, also the
+      shell's concentration at t = 0.
     - `temperature`: K, > 0 (for the Nernst potential).
     - `channels`: indices into `cell.channels` of the channels this ion passes (static).
     - `volume`: the volume the ion accumulates in (see above), or None (default) for fixed
       concentrations.
     - `whole_cell`: whether the cell uses whole-cell units (pA, µm³) rather than density
       units (µA/cm², µm) — static, default False.
+    - `shell_volume`: $\mathcal{V}_o$, the extracellular shell's volume per membrane area
+      in µm (density cells; its thickness, e.g. 0.03 for the squid's 30 nm periaxonal
+      space) or in µm³ (whole-cell), > 0; or None (default): no shell, `c_out` fixed.
+    - `shell_tau`: τ, ms, > 0: the shell's exchange time with the bath; or None (default): a
+      sealed shell. Needs a `shell_volume`.
+
+    **Reference:** B. Frankenhaeuser & A. L. Hodgkin (1956), J. Physiol. 131:341 (the
+    periaxonal space).
     """
 
     name: str = eqx.field(static=True)
@@ -110,6 +135,12 @@ class Ion(eqx.Module):
         converter=lambda x: None if x is None else float_array(x), default=None
     )
     whole_cell: bool = eqx.field(static=True, default=False)
+    shell_volume: Float[Array, ""] | None = eqx.field(
+        converter=lambda x: None if x is None else float_array(x), default=None
+    )
+    shell_tau: Float[Array, ""] | None = eqx.field(
+        converter=lambda x: None if x is None else float_array(x), default=None
+    )
 
     def __check_init__(self):
         owner = f"Ion({self.name!r})"
@@ -128,6 +159,32 @@ class Ion(eqx.Module):
                 fix="It is the intracellular volume per membrane area (µm) for a density "
                 "cell, or the volume (µm³) with whole_cell=True.",
             )
+        if self.shell_volume is not None:
+            check_field(
+                owner,
+                "shell_volume",
+                self.shell_volume,
+                positive=True,
+                fix="It is the extracellular shell's volume per membrane area (µm, e.g. 0.03 "
+                "for a 30 nm space) for a density cell, or its volume (µm³) with "
+                "whole_cell=True; pass None for no shell.",
+            )
+        if self.shell_tau is not None:
+            if self.shell_volume is None:
+                raise ValueError(
+                    f"{owner}: shell_tau = {float(jnp.asarray(self.shell_tau))!r} ms needs a "
+                    "shell_volume (the restricted extracellular space that exchanges with "
+                    "the bath); give shell_volume=..., or drop shell_tau."
+                )
+            check_field(
+                owner,
+                "shell_tau",
+                self.shell_tau,
+                unit="ms",
+                positive=True,
+                fix="It is the time constant of the shell's exchange with the bath; pass "
+                "None for a sealed shell.",
+            )
         if not all(isinstance(j, int) and not isinstance(j, bool) for j in self.channels):
             raise TypeError(
                 f"{owner}: channels must be a tuple of ints (indices into cell.channels), got "
@@ -139,16 +196,40 @@ class Ion(eqx.Module):
         """Whether c_in is a state variable (a `volume` was given)."""
         return self.volume is not None
 
-    def reversal_potential(self, c_in: ArrayLike) -> Float[Array, "..."]:
-        """The Nernst potential at intracellular concentration `c_in` (mM), mV."""
-        return _nernst(self.c_out, c_in, self.valence, self.temperature)
+    @property
+    def shell(self) -> bool:
+        """Whether the extracellular concentration is a state variable (a `shell_volume`)."""
+        return self.shell_volume is not None
+
+    @property
+    def flux_scale(self) -> float:
+        """k of dc/dt = ∓k I/(zF𝒱): 10 (density units) or 1e3 (whole-cell units)."""
+        return FLUX_SCALE_WHOLE_CELL if self.whole_cell else FLUX_SCALE_DENSITY
+
+    def reversal_potential(
+        self, c_in: ArrayLike, c_out: ArrayLike | None = None
+    ) -> Float[Array, "..."]:
+        """The Nernst potential at intracellular concentration `c_in` (mM) and extracellular
+        `c_out` (mM; default the bath, `self.c_out`), mV."""
+        c_out = self.c_out if c_out is None else c_out
+        return _nernst(c_out, c_in, self.valence, self.temperature)
 
     def concentration_rate(self, current: ArrayLike, c_in: ArrayLike) -> Float[Array, "..."]:
         """dc_in/dt in mM/ms given the ion's outward current (cell units); 0 if fixed."""
         if self.volume is None:
             return jnp.zeros_like(jnp.asarray(c_in))
-        scale = FLUX_SCALE_WHOLE_CELL if self.whole_cell else FLUX_SCALE_DENSITY
-        return -scale * current / (self.valence * constants.FARADAY * self.volume)
+        return -self.flux_scale * current / (self.valence * constants.FARADAY * self.volume)
+
+    def shell_rate(self, current: ArrayLike, c_out: ArrayLike) -> Float[Array, "..."]:
+        r"""$dc_o/dt = kI/(zF\mathcal{V}_o) - (c_o - c_\text{bath})/\tau$ in mM/ms, given the
+        ion's outward current (cell units) and the shell concentration `c_out` (mM); 0
+        without a shell."""
+        if self.shell_volume is None:
+            return jnp.zeros_like(jnp.asarray(c_out))
+        rate = self.flux_scale * current / (self.valence * constants.FARADAY * self.shell_volume)
+        if self.shell_tau is not None:
+            rate = rate - (c_out - self.c_out) / self.shell_tau
+        return rate
 
 
 def _is_traced(x):
@@ -233,6 +314,118 @@ class SodiumPotassiumPump(AbstractPump):
         return {self.sodium: 3.0 * i, self.potassium: -2.0 * i}
 
 
+def _as_names(x):
+    return (x,) if isinstance(x, str) else tuple(x)
+
+
+class TransporterPump(AbstractPump):
+    r"""A [`membrax.models.CycleTransporter`][] as a cell pump, its concentrations following
+    the cell's ions.
+
+    At each evaluation the transporter's `c_in` and `c_out` fields are replaced (by
+    `eqx.tree_at`) by the cell's current concentrations of the ions named in `species` —
+    the intracellular one and the extracellular shell or bath — so the turnover $J$
+    (cycles/ms per transporter) follows the concentrations. The currents are
+
+    $$I = q\,e\,N\,J, \qquad I_s = n_s z_s\,e\,N\,J,$$
+
+    with $n_s$ the ions of species s moved outward per cycle, $q = \sum_s n_s z_s$ and e in
+    fC (1 fC/ms = 1 pA), so $\sum_s I_s = I$. N is the transporter's `n_transporters` (a
+    count, giving pA, for whole-cell cells), or, with a `density` in transporters per µm²,
+    N = 100 × density (`membrax.constants.TRANSPORTER_DENSITY_SCALE`), giving µA/cm²:
+    $e\cdot\text{µm}^{-2}\cdot\text{ms}^{-1} = 1.602\times10^{-2}$ µA/cm². A density in
+    pmol/cm² is 6022 transporters per µm².
+
+    **Fields:**
+
+    - `transporter`: a [`membrax.models.CycleTransporter`][] (e.g.
+      [`membrax.models.sodium_potassium_atpase`][]); its own `c_in`, `c_out` are ignored.
+    - `species` (the argument; stored as `ion_names`): the names of the cell's
+      [`membrax.models.Ion`][]s, one per transporter species in its order (static), e.g.
+      ("Na", "K") for the Na⁺/K⁺-ATPase.
+    - `density`: transporters per µm² of membrane (density cells), ≥ 0; or None (default):
+      use `transporter.n_transporters` as is.
+
+    The transporter's valences `z` should equal the ions' valences (they set the current
+    each species carries).
+    """
+
+    transporter: CycleTransporter
+    ion_names: tuple[str, ...] = eqx.field(static=True, converter=_as_names)
+    density: Float[Array, ""] | None = eqx.field(
+        converter=lambda x: None if x is None else float_array(x), default=None
+    )
+
+    def __init__(self, transporter, species, density=None):
+        self.transporter = transporter
+        self.ion_names = species
+        self.density = density
+
+    def __check_init__(self):
+        owner = "TransporterPump"
+        if not isinstance(self.transporter, CycleTransporter):
+            raise TypeError(
+                f"{owner}: transporter must be a membrax.models.CycleTransporter (e.g. "
+                f"membrax.models.sodium_potassium_atpase()), got "
+                f"{type(self.transporter).__name__}."
+            )
+        n_species = self.transporter.c_in.shape[-1]
+        names = self.ion_names
+        if len(names) != n_species or not all(isinstance(s, str) for s in names):
+            raise ValueError(
+                f"{owner}: species must name one cell ion per transporter species ("
+                f"{n_species}, in the transporter's order), got {self.ion_names!r}."
+            )
+        if self.density is not None:
+            check_field(
+                owner,
+                "density",
+                self.density,
+                nonnegative=True,
+                fix="It is the number of transporters per µm² of membrane (pmol/cm² × 6022); "
+                "pass None to use transporter.n_transporters.",
+            )
+
+    @property
+    def species(self):
+        return self.ion_names
+
+    def _scaled(self):
+        if self.density is None:
+            return self.transporter
+        n = constants.TRANSPORTER_DENSITY_SCALE * self.density
+        return eqx.tree_at(lambda t: t.n_transporters, self.transporter, n)
+
+    def _flux(self, v, concentrations):
+        """Cycles per ms of the population at V with the cell's concentrations."""
+        c_in = jnp.stack([jnp.asarray(concentrations[s].c_in) for s in self.ion_names], axis=-1)
+        c_out = jnp.stack([jnp.asarray(concentrations[s].c_out) for s in self.ion_names], axis=-1)
+        base = self._scaled()
+
+        def one(v, c_in, c_out):
+            t = eqx.tree_at(lambda t: (t.c_in, t.c_out), base, (c_in, c_out))
+            return t.flux(v)
+
+        if c_in.ndim == 1:
+            return one(v, c_in, c_out)
+        # Batched concentrations (e.g. recorded states): one transporter per element.
+        return jnp.vectorize(one, signature="(),(s),(s)->()")(v, c_in, c_out)
+
+    def current(self, v, concentrations):
+        flux = self._flux(v, concentrations)
+        q = self.transporter.electrogenicity()
+        return q * constants.ELEMENTARY_CHARGE_FC * flux
+
+    def ion_currents(self, v, concentrations):
+        flux = self._flux(v, concentrations)
+        n = self.transporter.stoichiometry
+        z = self.transporter.z
+        return {
+            s: (n[k] * z[k] * constants.ELEMENTARY_CHARGE_FC) * flux
+            for k, s in enumerate(self.ion_names)
+        }
+
+
 def _species(pump):
     return pump.species if isinstance(pump, AbstractPump) else ()
 
@@ -247,15 +440,19 @@ class PointCell(eqx.Module):
     r"""A single-compartment neuron: capacitance, channels, pumps and ion species.
 
     $$C_m \frac{dV}{dt} = I_\text{stim} - \sum_j I_j(x_j, V) - \sum_p I_p(V, c),\qquad
-      \frac{dx_j}{dt} = f_j(x_j, V),\qquad \frac{dc_i}{dt} = -\frac{k\,I_i}{z_i F\,\mathcal{V}_i}.$$
+      \frac{dx_j}{dt} = f_j(x_j, V),\qquad \frac{dc_i}{dt} = -\frac{k\,I_i}{z_i F\,\mathcal{V}_i},$$
+
+    and, for ions in an extracellular shell, $dc_{o,i}/dt = kI_i/(z_iF\mathcal{V}_{o,i})
+    - (c_{o,i} - c_{\text{bath},i})/\tau_i$ (see [`membrax.models.Ion`][]).
 
     **Fields:**
 
     - `capacitance`: $C_m$, µF/cm² (density cells) or pF (whole-cell), > 0.
     - `channels`: a tuple of [`membrax.models.Channel`][] (a single channel is wrapped).
     - `pumps`: a tuple of pumps (default none): [`membrax.models.AbstractPump`][]s, whose
-      `current(v, concentrations)` sees the cell's ion concentrations, or any Module with a
-      `current(v)` method (e.g. a transporter with fixed concentrations), outward positive.
+      `current(v, concentrations)` sees the cell's ion concentrations (e.g. a
+      [`membrax.models.TransporterPump`][]), or any Module with a `current(v)` method (e.g.
+      a transporter with fixed concentrations), outward positive.
     - `ions`: a tuple of [`membrax.models.Ion`][] (default none): reversal potentials from
       concentrations, and concentration dynamics where an ion has a volume.
     - `v_init`: the membrane potential at t = 0, mV (default −65); gates start at their
@@ -341,15 +538,32 @@ class PointCell(eqx.Module):
             v,
             tuple(ch.gating.initial_state(v) for ch in self.channels),
             tuple(ion.c_in for ion in self.ions),
+            self._initial_outside(),
         )
+
+    def _initial_outside(self):
+        if not any(ion.shell for ion in self.ions):
+            return ()
+        return tuple(ion.c_out if ion.shell else None for ion in self.ions)
+
+    def outside_concentrations(self, state: CellState) -> tuple[Float[Array, "..."], ...]:
+        """Each ion's extracellular concentration, mM: the shell's (from `state.ions_out`)
+        or the bath's (`ion.c_out`)."""
+        out = state.ions_out if state.ions_out else (None,) * len(self.ions)
+        return tuple(ion.c_out if c is None else c for ion, c in zip(self.ions, out))
 
     def steady_gating(self, v: ArrayLike) -> tuple[Float[Array, "... states"], ...]:
         """Every channel's gating at steady state at V (mV)."""
         return tuple(ch.gating.steady_state(v) for ch in self.channels)
 
     def concentrations(self, state: CellState) -> dict[str, IonConcentrations]:
-        """Each ion's (c_in, c_out), mM, keyed by name."""
-        return {ion.name: IonConcentrations(c, ion.c_out) for ion, c in zip(self.ions, state.ions)}
+        """Each ion's (c_in, c_out), mM, keyed by name (c_out from the shell where there
+        is one)."""
+        outside = self.outside_concentrations(state)
+        return {
+            ion.name: IonConcentrations(c, c_o)
+            for ion, c, c_o in zip(self.ions, state.ions, outside)
+        }
 
     # --- currents ------------------------------------------------------------------------
 
@@ -357,17 +571,18 @@ class PointCell(eqx.Module):
         """The channels with their reversal potentials (or GHK concentrations) set by the
         ion concentrations of `state`."""
         channels = list(self.channels)
-        for ion, c_in in zip(self.ions, state.ions):
+        outside = self.outside_concentrations(state)
+        for ion, c_in, c_out in zip(self.ions, state.ions, outside):
             for j in ion.channels:
                 ch = channels[j]
                 if isinstance(ch.permeation, Ohmic):
-                    e = ion.reversal_potential(c_in)
+                    e = ion.reversal_potential(c_in, c_out)
                     ch = eqx.tree_at(lambda c: c.permeation.e_rev, ch, e)
                 else:
                     ch = eqx.tree_at(
                         lambda c: (c.permeation.c_in, c.permeation.c_out),
                         ch,
-                        (jnp.asarray(c_in), ion.c_out),
+                        (jnp.asarray(c_in), jnp.asarray(c_out)),
                     )
                 channels[j] = ch
         return tuple(channels)
@@ -430,7 +645,9 @@ class PointCell(eqx.Module):
     def closed(self) -> bool:
         """Whether every membrane current is carried by a dynamic ion (no untracked leak):
         then charge is conserved, C·V − Σ zF𝒱c/k is constant, and the steady state is fixed
-        by that conserved quantity rather than by dV/dt = 0 (which follows from dc/dt = 0)."""
+        by that conserved quantity rather than by dV/dt = 0 (which follows from dc/dt = 0).
+        Extracellular shells do not change this (they exchange ions with the bath, not
+        charge with the cell)."""
         if not self.ions or not all(ion.dynamic for ion in self.ions):
             return False
         tracked = {j for ion in self.ions for j in ion.channels}
@@ -450,8 +667,7 @@ class PointCell(eqx.Module):
         total = self.capacitance * state.v
         for ion, c in zip(self.ions, state.ions):
             if ion.dynamic:
-                scale = FLUX_SCALE_WHOLE_CELL if ion.whole_cell else FLUX_SCALE_DENSITY
-                total = total - ion.valence * constants.FARADAY * ion.volume * c / scale
+                total = total - ion.valence * constants.FARADAY * ion.volume * c / ion.flux_scale
         return total
 
     def derivative(self, state: CellState, stimulus_current: ArrayLike = 0.0) -> CellState:
@@ -463,7 +679,11 @@ class PointCell(eqx.Module):
         dx = tuple(ch.gating.derivative(x, v) for ch, x in zip(self.channels, state.channels))
         i_ions = self.ion_currents(state, v)
         dc = tuple(ion.concentration_rate(i, c) for ion, i, c in zip(self.ions, i_ions, state.ions))
-        return CellState(dv, dx, dc)
+        dc_out = tuple(
+            None if c is None else ion.shell_rate(i, c)
+            for ion, i, c in zip(self.ions, i_ions, state.ions_out)
+        )
+        return CellState(dv, dx, dc, dc_out)
 
 
 def hh1952_cell(

@@ -34,6 +34,7 @@ import numpy as np
 import optimistix as optx
 from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
+from .. import constants
 from .._custom_types import float_array
 from ..models._cell import CellState, PointCell
 from ..models._gating import IndependentGates
@@ -204,12 +205,38 @@ def _check_y0(cell, y0):
             f"concentrations, but the cell has {len(cell.channels)} channels and "
             f"{len(cell.ions)} ions."
         )
+    _check_outside("current_clamp", "y0", cell, y0)
     for k, (ch, x) in enumerate(zip(cell.channels, y0.channels)):
         if jnp.shape(x)[-1:] != (ch.n_states,):
             raise ValueError(
                 f"current_clamp: y0.channels[{k}] has shape {jnp.shape(x)}; channel {k} has "
                 f"{ch.n_states} states."
             )
+
+
+def _check_outside(where, name, cell, state):
+    """A state's `ions_out` must hold a concentration exactly for the cell's shell ions."""
+    shells = [ion.shell for ion in cell.ions]
+    have = [c is not None for c in state.ions_out] if state.ions_out else [False] * len(shells)
+    if len(have) != len(shells) or have != shells:
+        expected = [ion.name for ion in cell.ions if ion.shell]
+        raise ValueError(
+            f"{where}: {name}.ions_out must hold a shell concentration for exactly the ions "
+            f"with a shell_volume ({expected}) and None for the others, one entry per ion, got "
+            f"{len(state.ions_out)} entries. Start from cell.initial_state()."
+        )
+
+
+def _shell_step(ion, current, c_out, dt):
+    """The shell concentration after dt at a frozen current: exact, c∞ + (c − c∞)e^{−dt/τ}
+    with c∞ = c_bath + kτI/(zF𝒱_o), so any dt is stable; a sealed shell (no τ) integrates
+    the constant rate."""
+    rate = ion.shell_rate(current, c_out)
+    if ion.shell_tau is None:
+        return c_out + dt * rate
+    # rate = (c∞ − c)/τ, so c(dt) − c = (c∞ − c)(1 − e^{−dt/τ}) = −τ·rate·expm1(−dt/τ):
+    # expm1 keeps the increment accurate for dt ≪ τ.
+    return c_out - ion.shell_tau * rate * jnp.expm1(-dt / ion.shell_tau)
 
 
 # --- the fixed-step path ----------------------------------------------------------------------
@@ -268,20 +295,22 @@ class _Carry(NamedTuple):
     v: Array  # V at t_n
     gates: tuple  # gating at t_{n + 1/2}
     ions: tuple  # concentrations at t_n
+    ions_out: tuple  # shell concentrations at t_n (() without shells)
     step: Array  # n (int32)
     spike_count: Array | None
     spike_times: Array | None
 
 
 def _make_step(cell, stimulus, t0, dt, spikes):
-    dynamic = any(ion.dynamic for ion in cell.ions)
+    dynamic = any(ion.dynamic or ion.shell for ion in cell.ions)
 
     def step(carry):
-        v, gates, ions = carry.v, carry.gates, carry.ions
+        v, gates, ions, ions_out = carry.v, carry.gates, carry.ions, carry.ions_out
         dtype = v.dtype
         t = t0 + carry.step.astype(dtype) * dt
         i_stim = jnp.asarray(stimulus.mean_current(t, dt)).astype(dtype)
-        mid = CellState(v, tuple(_join(ch.gating, x) for ch, x in zip(cell.channels, gates)), ions)
+        gating = tuple(_join(ch.gating, x) for ch, x in zip(cell.channels, gates))
+        mid = CellState(v, gating, ions, ions_out)
 
         # I(V) and G = dI/dV at frozen gates in one forward-mode pass.
         def current(u):
@@ -296,6 +325,10 @@ def _make_step(cell, stimulus, t0, dt, spikes):
             ion_i = cell.ion_currents(mid, v_mid)
             ions = tuple(
                 c + dt * ion.concentration_rate(i, c) for ion, i, c in zip(cell.ions, ion_i, ions)
+            )
+            ions_out = tuple(
+                None if c is None else _shell_step(ion, i, c, dt)
+                for ion, i, c in zip(cell.ions, ion_i, ions_out)
             )
         next_gates = []
         for ch, x in zip(cell.channels, gates):
@@ -313,7 +346,7 @@ def _make_step(cell, stimulus, t0, dt, spikes):
                 slot = jnp.where(crossed, count, spikes.max_spikes)
                 times = times.at[slot].set(t_cross, mode="drop")
             count = count + crossed.astype(count.dtype)
-        new = _Carry(v_new, tuple(next_gates), ions, carry.step + 1, count, times)
+        new = _Carry(v_new, tuple(next_gates), ions, ions_out, carry.step + 1, count, times)
         return new
 
     return step
@@ -357,7 +390,7 @@ def _whole_state(cell, carry, dt):
         else:
             m, c = ch.gating.propagator(carry.v, -0.5 * dt)
             gates.append(_apply(ch.gating, x, m, c))
-    return CellState(carry.v, tuple(gates), carry.ions)
+    return CellState(carry.v, tuple(gates), carry.ions, carry.ions_out)
 
 
 def _rush_larsen(cell, stimulus, y0, t0, n_steps, dt, options, trace, spikes):
@@ -377,7 +410,15 @@ def _rush_larsen(cell, stimulus, y0, t0, n_steps, dt, options, trace, spikes):
         count = jnp.zeros((), jnp.int32)
         if spikes.max_spikes:
             times = jnp.full((spikes.max_spikes,), jnp.inf, dtype)
-    carry = _Carry(y0.v, tuple(gates), tuple(y0.ions), jnp.zeros((), jnp.int32), count, times)
+    carry = _Carry(
+        y0.v,
+        tuple(gates),
+        tuple(y0.ions),
+        tuple(y0.ions_out),
+        jnp.zeros((), jnp.int32),
+        count,
+        times,
+    )
 
     # Steps per checkpoint block ≈ √T (in whole samples when recording): reverse mode then
     # stores one state per block and recomputes inside it, memory ∝ T/block + block.
@@ -650,7 +691,10 @@ def steady_state(
     $dc/dt = 0$. For a cell whose every current is carried by dynamic ions (`cell.closed`),
     $dV/dt = 0$ follows from $dc/dt = 0$ and is replaced by the conservation of charge
     (`cell.charge_content`, fixed by `guess`, default the initial state): the steady state
-    the cell reaches from there. Equal to the long-time current-clamp state.
+    the cell reaches from there. Likewise an ion with both a `volume` and a sealed shell (no
+    `shell_tau`) keeps $c_\text{in}\mathcal{V} + c_o\mathcal{V}_o$ of `guess`; a shell with a
+    `shell_tau` settles where its inflow balances the exchange with the bath. Equal to the
+    long-time current-clamp state.
 
     **Arguments:**
 
@@ -668,6 +712,12 @@ def steady_state(
     if not isinstance(cell, PointCell):
         raise TypeError(f"steady_state: cell must be a membrax.models.PointCell, got {cell!r}.")
     guess = cell.initial_state() if guess is None else guess
+    if not isinstance(guess, CellState):
+        raise TypeError(
+            "steady_state: guess must be a membrax.models.CellState (e.g. "
+            f"cell.initial_state()), got {type(guess).__name__}."
+        )
+    _check_outside("steady_state", "guess", cell, guess)
     dtype = jnp.result_type(guess.v, float)
     eps = float(jnp.finfo(dtype).eps)
     rtol = max(1e-10, 100 * eps) if rtol is None else rtol
@@ -682,17 +732,33 @@ def steady_state(
 def _steady(cell, current, guess, rtol, atol, max_steps):
     dtype = jnp.result_type(guess.v, float)
     dynamic = [k for k, ion in enumerate(cell.ions) if ion.dynamic]
+    shells = [k for k, ion in enumerate(cell.ions) if ion.shell]
     closed = cell.closed
     q0 = cell.charge_content(guess) if closed else None
 
-    # Unknowns: V and the logarithm of each dynamic concentration (positive by construction,
-    # so Newton cannot step to a negative concentration and a NaN logarithm).
+    def content(k, c_in, c_out):
+        # Amount of a sealed-shell ion in the cell and its shell (mM·µm or mM·µm³).
+        ion = cell.ions[k]
+        return c_in * ion.volume + c_out * ion.shell_volume
+
+    sealed = {
+        k: content(k, guess.ions[k], guess.ions_out[k])
+        for k in shells
+        if cell.ions[k].dynamic and cell.ions[k].shell_tau is None
+    }
+
+    # Unknowns: V and the logarithm of each dynamic concentration, inside and in the shells
+    # (positive by construction, so Newton cannot step to a negative concentration and a NaN
+    # logarithm).
     def full_state(y):
-        v, log_c = y
+        v, log_c, log_c_out = y
         ions = list(guess.ions)
         for k, lc in zip(dynamic, log_c):
             ions[k] = jnp.exp(lc)
-        return CellState(v, cell.steady_gating(v), tuple(ions))
+        ions_out = list(guess.ions_out)
+        for k, lc in zip(shells, log_c_out):
+            ions_out[k] = jnp.exp(lc)
+        return CellState(v, cell.steady_gating(v), tuple(ions), tuple(ions_out))
 
     def residual(y, args):
         # In current units throughout: the net membrane current (or the charge balance of a
@@ -703,11 +769,22 @@ def _steady(cell, current, guess, rtol, atol, max_steps):
         else:
             dv = cell.membrane_current(state) - current
         i_ions = cell.ion_currents(state)
-        return dv, tuple(i_ions[k] for k in dynamic)
+        r_out = []
+        for k in shells:
+            ion, c_out = cell.ions[k], state.ions_out[k]
+            if k in sealed:
+                # Both sides want I = 0: the ion's content closes the system instead.
+                r_out.append(content(k, state.ions[k], c_out) - sealed[k])
+            else:
+                # zF𝒱_o/k · dc_o/dt: current units, like the other residuals.
+                scale = ion.valence * constants.FARADAY * ion.shell_volume / ion.flux_scale
+                r_out.append(scale * ion.shell_rate(i_ions[k], c_out))
+        return dv, tuple(i_ions[k] for k in dynamic), tuple(r_out)
 
     y0 = (
         jnp.asarray(guess.v, dtype),
         tuple(jnp.log(jnp.asarray(guess.ions[k], dtype)) for k in dynamic),
+        tuple(jnp.log(jnp.asarray(guess.ions_out[k], dtype)) for k in shells),
     )
     solution = optx.root_find(
         residual, optx.Newton(rtol=rtol, atol=atol), y0, max_steps=max_steps, throw=True

@@ -12,8 +12,8 @@ _CURRENT_UNITS = {"a": 1e12, "ma": 1e9, "µa": 1e6, "ua": 1e6, "na": 1e3, "pa": 
 _VOLTAGE_UNITS = {"v": 1e3, "mv": 1.0, "µv": 1e-3, "uv": 1e-3}
 
 
-class AbfSweep(NamedTuple):
-    """One sweep of an ABF file.
+class Sweep(NamedTuple):
+    """One recorded voltage-clamp sweep (from an ABF or NWB file).
 
     - `index`: the sweep's number in the file (from 0).
     - `time`: ms from the sweep's start, shape (N,).
@@ -33,7 +33,7 @@ class AbfSweep(NamedTuple):
         """The command as a [`membrax.SampledProtocol`][] (held between samples)."""
         if self.command is None:
             raise ValueError(
-                f"AbfSweep.protocol: sweep {self.index} has no command waveform (the file "
+                f"Sweep.protocol: sweep {self.index} has no command waveform (the file "
                 "stores no DAC epochs for this channel); pass command_channel= to load_abf if "
                 "the command was recorded on an input channel, or build the protocol yourself."
             )
@@ -95,7 +95,7 @@ def _sweeps_from_abf(abf, where, *, channel, command_channel, sweeps, unit):
             dac = np.asarray(abf.sweepC, dtype=float)
             if dac.size == time.size and np.isfinite(dac).all():
                 command = dac.copy()
-        out.append(AbfSweep(int(k), time, current, command, unit))
+        out.append(Sweep(int(k), time, current, command, unit))
     return tuple(out)
 
 
@@ -106,7 +106,7 @@ def load_abf(
     command_channel: int | None = None,
     sweeps=None,
     unit: str = "pA",
-) -> tuple[AbfSweep, ...]:
+) -> tuple[Sweep, ...]:
     """Read the sweeps of an Axon Binary Format file (ABF1 or ABF2) with pyabf.
 
     **Arguments:**
@@ -121,7 +121,7 @@ def load_abf(
     - `unit`: "pA" (default, for nS models) or "nA" (for µS models such as
       `beattie2018_ikr`).
 
-    **Returns:** a tuple of [`membrax.io.AbfSweep`][] (time in ms, current, command in mV);
+    **Returns:** a tuple of [`membrax.io.Sweep`][] (time in ms, current, command in mV);
     `sweep.protocol()` is the command as a protocol, so
     `membrax.fit.Trace(sweep.protocol(), sweep.current)` fits it.
 

@@ -95,9 +95,41 @@ def test_malformed_protocols_are_refused(tmp_path):
         load_myokit_protocol("abc 0 5 0 0\n", dt=0.1)
     with pytest.raises(ValueError, match=r"lines 1 and 2 overlap"):
         load_myokit_protocol("-80 0 100 0 0\n20 50 10 0 0\n", dt=0.1)
+    with pytest.raises(ValueError, match=r"line 2: 'next' follows a periodic event"):
+        load_myokit_protocol("-20 0 2 10 3\n0 next 5 0 0\n", dt=0.1)
     with pytest.raises(ValueError, match=r"needs a period > 0"):
         load_myokit_protocol("-80 0 10 0 3\n", dt=0.1)
     with pytest.raises(ValueError, match=r"no \[\[protocol\]\]"):
         load_myokit_protocol("[[model]]\nx = 1\n", dt=0.1)
     with pytest.raises(ValueError, match=r"has no events"):
         load_myokit_protocol("[[protocol]]\n# nothing\n", dt=0.1)
+
+
+def test_myokit_steptrain_text():
+    # What myokit.pacing.steptrain([-100, 0, 40], vhold=-80, tpre=100, tstep=50, tpost=20)
+    # writes (Myokit 1.39): per step, 100 ms at -80, 50 ms at the step, 20 ms at -80.
+    text = """[[protocol]]
+# Level  Start    Length   Period   Multiplier
+-80.0    0.0      100.0    0.0      0
+-100.0   100.0    50.0     0.0      0
+-80.0    150.0    20.0     0.0      0
+-80.0    170.0    100.0    0.0      0
+0.0      270.0    50.0     0.0      0
+-80.0    320.0    20.0     0.0      0
+-80.0    340.0    100.0    0.0      0
+40.0     440.0    50.0     0.0      0
+-80.0    490.0    20.0     0.0      0
+"""
+    protocol = load_myokit_protocol(text, dt=0.25)
+    np.testing.assert_array_equal(np.asarray(protocol.starts), [0, 100, 150, 270, 320, 440, 490])
+    np.testing.assert_array_equal(np.asarray(protocol.offsets), [-80, -100, -80, 0, -80, 40, -80])
+    assert float(protocol.t_end) == 510.0 and protocol.n_samples == 2040
+    if importlib.util.find_spec("myokit") is not None:  # the same text from Myokit itself
+        import myokit.pacing
+
+        generated = myokit.pacing.steptrain([-100, 0, 40], -80, 100, 50, 20).code()
+        again = load_myokit_protocol(generated, dt=0.25)
+        for name in ("starts", "offsets", "t_end"):
+            np.testing.assert_array_equal(
+                np.asarray(getattr(again, name)), np.asarray(getattr(protocol, name))
+            )

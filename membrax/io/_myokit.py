@@ -50,6 +50,11 @@ def _events(where, lines):
             )
         level = _number(where, line, "level", fields[0])
         if fields[1] == "next":
+            if end is None:
+                raise ValueError(
+                    f"{where}: line {line}: 'next' follows a periodic event, which has no end "
+                    "(Myokit refuses it too); give this event's start time in ms."
+                )
             start = end
         else:
             start = _number(where, line, "start", fields[1])
@@ -74,11 +79,7 @@ def _events(where, lines):
                 f"{duration:g} ms: the repeats would overlap."
             )
         events.append((line, level, start, duration, period, int(repeats)))
-        end = (
-            start + duration
-            if period == 0
-            else start + duration + period * (max(int(repeats), 1) - 1)
-        )
+        end = start + duration if period == 0 else None  # as in Myokit's parser
     return events
 
 
@@ -94,10 +95,11 @@ def load_myokit_protocol(
     Myokit writes a protocol as one event per line — `level start duration period
     multiplier` — in the `[[protocol]]` section of an .mmt file (or alone in a file);
     `start` may be `next` (right after the previous event), a period > 0 repeats the event
-    `multiplier` times (0: forever, which needs `t1`). Between events the level is
-    `gap_level` (0, as in Myokit, where the pacing variable is 0 when no event is active).
-    For a voltage-clamp protocol the levels are the command potentials in mV and the times
-    in ms.
+    `multiplier` times (0: forever, which needs `t1`; as in Myokit, `next` cannot follow a
+    periodic event). Between events the level is `gap_level` (0, as in Myokit, where the
+    pacing variable is 0 when no event is active); adjacent holds at one level become one
+    step. For a voltage-clamp protocol the levels are the command potentials in mV and the
+    times in ms.
 
     **Arguments:**
 
@@ -161,14 +163,26 @@ def load_myokit_protocol(
                 f"{b0:g} ms); Myokit protocols cannot have two active events."
             )
     end = max(p[1] for p in pulses) if t1 is None else float(t1)
-    segments, t = [], 0.0
+    holds, t = [], 0.0  # (until, level), contiguous from 0
     for start, stop, level, _ in pulses:
         start, stop = min(start, end), min(stop, end)
         if start > t + 1e-9:
-            segments.append(Step(gap_level, start - t))
+            holds.append((start, gap_level))
         if stop > max(start, t) + 1e-9:
-            segments.append(Step(level, stop - max(start, t)))
+            holds.append((stop, level))
         t = max(t, stop)
     if end > t + 1e-9:
-        segments.append(Step(gap_level, end - t))
+        holds.append((end, gap_level))
+    merged = []
+    for until, level in holds:
+        if merged and merged[-1][1] == level:  # one step, not two (steptrain writes these)
+            merged[-1] = (until, level)
+        else:
+            merged.append((until, level))
+    segments, t = [], 0.0
+    for until, level in merged:
+        # The duration is the boundary minus the running sum, which PiecewiseProtocol
+        # recomputes the same way: its boundaries are then the event times themselves.
+        segments.append(Step(level, until - t))
+        t += until - t
     return PiecewiseProtocol(segments, dt=dt)

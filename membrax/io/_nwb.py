@@ -39,7 +39,14 @@ def load_nwb(path: str | pathlib.Path, *, unit: str = "pA") -> tuple[Sweep, ...]
     current in `unit`, command in mV or None), in the order of their sweep numbers (else
     names); `sweep.protocol()` is the command as a protocol.
 
-    Needs `pip install pynwb`.
+    Needs `pip install pynwb` (or `pip install "membrax[io]"`).
+
+    **Example:**
+
+    ```python
+    sweeps = membrax.io.load_nwb("cell.nwb", unit="nA")
+    trace = membrax.fit.Trace(sweeps[0].protocol(), sweeps[0].current)
+    ```
     """
     where = f"load_nwb: {path}"
     path = pathlib.Path(path)

@@ -1,4 +1,5 @@
-"""Figures of fits: data against model with residuals, and parameter correlations."""
+"""Figures: fits (data, model, residuals), correlations, traces, I–V and activation curves,
+population rasters and rate maps."""
 
 import numpy as np
 
@@ -138,3 +139,85 @@ def plot_iv(voltage, current, path, *, title="", current_label="I (nA)"):
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_raster(spike_times, path, *, t1=None, title=""):
+    """Save a spike raster of a population to `path`: one row per cell, one tick per spike.
+
+    **Arguments:** `spike_times` (ms, shape (cells, max_spikes), +inf/NaN-padded as
+    `record.spike_times` of [`membrax.simulate_population`][] with
+    [`membrax.SaveSpikes`][]), `path`, `t1` (the end of the time axis, ms), `title`.
+
+    **Returns:** the plotted points `(cells, times)`, two arrays of equal length (one entry
+    per recorded spike).
+    """
+    plt = _pyplot()
+    times = np.atleast_2d(np.asarray(spike_times, dtype=float))
+    cells, slots = np.nonzero(np.isfinite(times))
+    points = times[cells, slots]
+    fig, ax = plt.subplots(figsize=(8, 0.5 + min(6.0, 0.02 * times.shape[0] + 2)))
+    ax.scatter(points, cells, marker="|", s=12, color="black", linewidths=0.8)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("cell")
+    ax.set_ylim(-0.5, times.shape[0] - 0.5)
+    if t1 is not None:
+        ax.set_xlim(0.0, t1)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return cells, points
+
+
+def plot_rate_map(rates, x, y, path, *, xlabel="", ylabel="", label="rate (Hz)", title=""):
+    """Save a 2-D map of firing rates (or any value) over a parameter grid to `path`.
+
+    **Arguments:** `rates` (shape (len(y), len(x))), `x`, `y` (the grid's coordinates,
+    increasing), `path`, axis labels `xlabel`, `ylabel`, the colour bar's `label`, `title`.
+    """
+    plt = _pyplot()
+    rates, x, y = np.asarray(rates, dtype=float), np.asarray(x), np.asarray(y)
+    if rates.shape != (y.size, x.size):
+        raise ValueError(
+            f"plot_rate_map: rates has shape {rates.shape}; it needs (len(y), len(x)) = "
+            f"{(y.size, x.size)}."
+        )
+    fig, ax = plt.subplots(figsize=(6, 4.8))
+    image = ax.pcolormesh(x, y, rates, shading="nearest", cmap="viridis")
+    fig.colorbar(image, ax=ax, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_activation(voltages, values, path, *, curve=None, title="", ylabel="G/G_max"):
+    """Save a steady-state activation / inactivation (or Q–V) curve to `path`: the data as
+    markers and, given `curve` (a [`membrax.fit.Boltzmann`][], e.g. `fit_boltzmann(...)
+    .curve`, or any function of V), the fitted curve on a fine voltage grid.
+
+    **Returns:** the fine grid and the curve there `(v, y)` (None without `curve`).
+    """
+    plt = _pyplot()
+    voltages, values = np.asarray(voltages, dtype=float), np.asarray(values, dtype=float)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(voltages, values, "o", color="black", ms=4, label="data")
+    drawn = None
+    if curve is not None:
+        v = np.linspace(voltages.min(), voltages.max(), 400)
+        y = np.asarray(curve(v), dtype=float)
+        ax.plot(v, y, color="tab:red", lw=1.2, label="fit")
+        ax.legend(frameon=False)
+        drawn = (v, y)
+    ax.set_xlabel("V (mV)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return drawn

@@ -17,6 +17,15 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, ax, path, title=""):
+    """Title the (top) axes, lay the figure out, write it to `path` and free it."""
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_fit(time, voltage, data, model, mask, path, *, title="", current_unit="nA"):
     """Save a three-panel figure to `path`: the command voltage, the recorded current with
     the model's on top (excluded samples greyed), and the residuals.
@@ -38,11 +47,7 @@ def plot_fit(time, voltage, data, model, mask, path, *, title="", current_unit="
     axes[2].axhline(0.0, color="black", lw=0.5)
     axes[2].set_ylabel(f"residual ({current_unit})")
     axes[2].set_xlabel("time (ms)")
-    if title:
-        axes[0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, axes[0], path, title)
 
 
 def plot_correlations(names, correlations, path):
@@ -54,9 +59,7 @@ def plot_correlations(names, correlations, path):
     ax.set_xticks(range(len(names)), names, rotation=90)
     ax.set_yticks(range(len(names)), names)
     fig.colorbar(image, ax=ax, label="correlation")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path)
 
 
 def _sweeps(values):
@@ -112,11 +115,7 @@ def plot_traces(
     axes[1].set_xlabel("time (ms)")
     if labels is not None and n <= 16:
         axes[1].legend(loc="best", frameon=False, fontsize="small", ncols=1 + n // 9)
-    if title:
-        axes[0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, axes[0], path, title)
 
 
 def plot_iv(voltage, current, path, *, title="", current_label="I (nA)"):
@@ -134,11 +133,7 @@ def plot_iv(voltage, current, path, *, title="", current_label="I (nA)"):
     ax.plot(voltage, current, "o-", color="tab:red", lw=1.0, ms=4)
     ax.set_xlabel("V (mV)")
     ax.set_ylabel(current_label)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title)
 
 
 def plot_raster(spike_times, path, *, t1=None, title=""):
@@ -162,11 +157,7 @@ def plot_raster(spike_times, path, *, t1=None, title=""):
     ax.set_ylim(-0.5, times.shape[0] - 0.5)
     if t1 is not None:
         ax.set_xlim(0.0, t1)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title)
     return cells, points
 
 
@@ -188,11 +179,7 @@ def plot_rate_map(rates, x, y, path, *, xlabel="", ylabel="", label="rate (Hz)",
     fig.colorbar(image, ax=ax, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title)
 
 
 def plot_activation(voltages, values, path, *, curve=None, title="", ylabel="G/G_max"):
@@ -215,9 +202,5 @@ def plot_activation(voltages, values, path, *, curve=None, title="", ylabel="G/G
         drawn = (v, y)
     ax.set_xlabel("V (mV)")
     ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(plt, fig, ax, path, title)
     return drawn

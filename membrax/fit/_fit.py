@@ -416,13 +416,7 @@ def fit(
             )
         cells = [_as_data(cell, f"data[{k}]") for k, cell in enumerate(data)]
         axes = _cell_axes(wrapped, per_cell)
-        per_cell_trained = jax.tree.map(
-            lambda a, t: t and a is not None and jax.tree.leaves(a) != [],
-            axes,
-            trained,
-            is_leaf=lambda x: x is None or _is_constraint(x),
-        )
-        if not any(jax.tree.leaves(per_cell_trained)):
+        if not any(_per_cell_flags(axes, trained)):
             raise ValueError(
                 "fit: per_cell selects no trained float parameter; it must pick parameters "
                 "that are also trainable (e.g. per_cell=lambda m: m.permeation.g_max)."

@@ -106,4 +106,6 @@ def test_block_bad_input():
     with pytest.raises(ValueError, match="per-ion arrays differ in length"):
         physics.woodhull_unblocked_fraction(0.0, [1.0, 1.0], [1.0, 2.0, 3.0], 2.0, 0.5, T)
     with pytest.raises(Exception, match="woodhull_unblocked_fraction: kd_zero must be > 0 mM"):
-        jax.jit(lambda k: physics.woodhull_unblocked_fraction(0.0, 1.0, k, 2.0, 0.5, T))(-1.0)
+        jax.block_until_ready(
+            jax.jit(lambda k: physics.woodhull_unblocked_fraction(0.0, 1.0, k, 2.0, 0.5, T))(-1.0)
+        )

@@ -501,8 +501,10 @@ def test_bad_input_errors_name_argument_value_and_fix():
         ed.junction_potential([10.0, 10.0], [1.0, 1.0, 1.0], [1.0, -1.0], [1.0, 1.0], T)
     # Under jit, a negative diffusion coefficient is caught at run time (equinox.error_if).
     with pytest.raises(Exception, match="diffusion must be > 0"):
-        jax.jit(lambda d: ed.PNPSystem(grid, **{**good, "diffusion": d}).diffusion)(
-            jnp.array([D_K, -1.0])
+        jax.block_until_ready(
+            jax.jit(lambda d: ed.PNPSystem(grid, **{**good, "diffusion": d}).diffusion)(
+                jnp.array([D_K, -1.0])
+            )
         )
 
 

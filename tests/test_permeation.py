@@ -277,7 +277,7 @@ def test_barrier_model_bad_input():
         physics.eyring_rate(1e3, -5.0)
     # Under jit the value is traced: the message still names the function and argument.
     with pytest.raises(Exception, match="barrier_model_current: c_in must be >= 0 mM"):
-        jax.jit(lambda c: f(0.0, **dict(base, c_in=c)))(-1.0)
+        jax.block_until_ready(jax.jit(lambda c: f(0.0, **dict(base, c_in=c)))(-1.0))
 
 
 # --- selectivity --------------------------------------------------------------------------------

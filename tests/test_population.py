@@ -99,7 +99,10 @@ SHARDED_SCRIPT = textwrap.dedent(
 
 
 def test_sharded_over_two_host_devices_equals_unsharded(vmapped):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    # Two host CPU devices, also on a machine with a GPU (which would otherwise be the default).
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", JAX_PLATFORMS="cpu"
+    )
     root = pathlib.Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(

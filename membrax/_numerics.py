@@ -49,6 +49,32 @@ def exprel(x: ArrayLike) -> Float[Array, "..."]:
     return jnp.where(small, taylor, branch)
 
 
+def small_matmul(a: ArrayLike, b: ArrayLike) -> Float[Array, "..."]:
+    """`a @ b` over the last two axes, batched, as a broadcast product and sum.
+
+    For the few-state matrices of kinetic schemes and PNP blocks: on XLA:CPU a tiny `@`
+    inside a long `scan` costs several times this elementwise form (STYLE.md), and on GPUs
+    XLA 0.11's Triton GEMM fusion aborts the process ("Check failed" in
+    triton_tiling_propagation.cc) compiling the float64 gradients of batched 4×4 products;
+    the elementwise form lowers to no `dot` at all.
+    """
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], axis=-2)
+
+
+def small_matvec(a: ArrayLike, x: ArrayLike) -> Float[Array, "..."]:
+    """`a @ x` (matrix times column vector over the last axis), batched; see `small_matmul`."""
+    a, x = jnp.asarray(a), jnp.asarray(x)
+    return jnp.sum(a * x[..., None, :], axis=-1)
+
+
+def small_vecmat(x: ArrayLike, m: ArrayLike) -> Float[Array, "..."]:
+    """`x @ m` (row vector times matrix, the Markov convention p' = p Q), batched; see
+    `small_matmul`."""
+    x, m = jnp.asarray(x), jnp.asarray(m)
+    return jnp.sum(x[..., :, None] * m, axis=-2)
+
+
 def safe_sqrt(x: ArrayLike) -> Float[Array, "..."]:
     """√x for x ≥ 0 whose derivative at exactly 0 is 0 instead of +∞.
 

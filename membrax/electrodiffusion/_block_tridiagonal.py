@@ -7,15 +7,8 @@ import jax.numpy as jnp
 import lineax as lx
 from jaxtyping import Array, Float
 
-
-def _matmul(a, b):
-    # (..., m, k) @ (..., k, n) as a broadcast product and sum: on XLA:CPU a tiny `@` inside
-    # a long `scan` costs several times this elementwise form (see STYLE.md).
-    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], axis=-2)
-
-
-def _matvec(a, x):
-    return jnp.sum(a * x[..., None, :], axis=-1)
+from .._numerics import small_matmul as _matmul
+from .._numerics import small_matvec as _matvec
 
 
 def _inverse(a):

@@ -21,6 +21,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._custom_types import float_array
+from .._numerics import small_vecmat
 from ..physics._gating import _boltzmann_open_probability, _gating_capacitance
 from ..physics._markov import (
     _check_edges,
@@ -388,7 +389,7 @@ class AbstractMarkovScheme(AbstractGating):
         return jnp.broadcast_to(self.initial, x.shape).astype(x.dtype)
 
     def derivative(self, x, v):
-        return jnp.einsum("...i,...ij->...j", x, self.q_matrix(v))
+        return small_vecmat(x, self.q_matrix(v))
 
     def propagator(self, v, dt):
         m = _markov_propagator(self.q_matrix(v), dt)

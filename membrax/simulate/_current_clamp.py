@@ -36,6 +36,7 @@ from jaxtyping import Array, ArrayLike, Float, Int, PyTree
 
 from .. import constants
 from .._custom_types import float_array
+from .._numerics import small_vecmat
 from ..models._cell import CellState, PointCell
 from ..models._gating import IndependentGates
 from ..protocols._current import AbstractStimulus
@@ -258,7 +259,7 @@ def _phi(z):
 def _apply(gating, x, m, c):
     if gating.diagonal:
         return x * m + c
-    return jnp.einsum("...i,...ij->...j", x, m) + c
+    return small_vecmat(x, m) + c
 
 
 def _split(gating, x):

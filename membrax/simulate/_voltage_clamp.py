@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, PyTree
 
+from .._numerics import small_matmul, small_vecmat
 from ..models._channel import Channel
 from ..protocols._voltage import AbstractProtocol
 
@@ -101,7 +102,7 @@ def _combine_dense(first, second):
     # Row-vector convention: x → x m1 + c1 → (x m1 + c1) m2 + c2.
     m1, c1 = first
     m2, c2 = second
-    return m1 @ m2, jnp.einsum("...i,...ij->...j", c1, m2) + c2
+    return small_matmul(m1, m2), small_vecmat(c1, m2) + c2
 
 
 def _sequential_diagonal(m, c, x0):
@@ -141,7 +142,7 @@ def _exact_states(gating, grid, x0, parallel):
         xs = x0 * m_all + c_all
     else:
         m_all, c_all = jax.lax.associative_scan(_combine_dense, (m, c))
-        xs = jnp.einsum("i,...ij->...j", x0, m_all) + c_all
+        xs = small_vecmat(x0, m_all) + c_all
         # Each step conserves probability to rounding; renormalising keeps Σp = 1 to the
         # last bit over 10⁵ steps (and is the identity in exact arithmetic).
         xs = xs / jnp.sum(xs, axis=-1, keepdims=True)

@@ -348,6 +348,27 @@ def test_transporter_pump_reaches_the_non_equilibrium_steady_state():
         np.testing.assert_allclose(c_sim, c_rest, rtol=1e-6)
 
 
+def _as_float32(tree):
+    return jax.tree.map(
+        lambda x: x.astype(jnp.float32) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else x,
+        tree,
+    )
+
+
+@pytest.mark.parametrize("shell", [False, True])
+def test_float32_steady_state_converges_to_the_float64_one(shell):
+    # A closed cell whose charge content (~20× C·V here) used to hide the Newton residual
+    # below its rounding in float32: Newton cycled at the content's ulp and hit max_steps.
+    cell = _ness_cell(shell=shell)
+    rest64 = membrax.steady_state(cell)
+    rest32 = membrax.steady_state(_as_float32(cell), guess=_as_float32(cell.initial_state()))
+    assert rest32.v.dtype == jnp.float32
+    # float32 carries ~7 digits: V to ~1e-5 mV, concentrations to ~1e-6 relative.
+    np.testing.assert_allclose(rest32.v, rest64.v, atol=1e-4)
+    for c32, c64 in zip(rest32.ions, rest64.ions):
+        np.testing.assert_allclose(c32, c64, rtol=1e-5)
+
+
 def test_resting_potential_gradient_wrt_bath_potassium():
     # Through steady_state (implicit differentiation), with K⁺ in a relaxing shell so the
     # bath enters through the shell's exchange: at the NESS the K⁺ current vanishes, so the

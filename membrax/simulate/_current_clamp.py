@@ -735,7 +735,6 @@ def _steady(cell, current, guess, rtol, atol, max_steps):
     dynamic = [k for k, ion in enumerate(cell.ions) if ion.dynamic]
     shells = [k for k, ion in enumerate(cell.ions) if ion.shell]
     closed = cell.closed
-    q0 = cell.charge_content(guess) if closed else None
 
     def content(k, c_in, c_out):
         # Amount of a sealed-shell ion in the cell and its shell (mM·µm or mM·µm³).
@@ -761,12 +760,29 @@ def _steady(cell, current, guess, rtol, atol, max_steps):
             ions_out[k] = jnp.exp(lc)
         return CellState(v, cell.steady_gating(v), tuple(ions), tuple(ions_out))
 
+    def charge_change(y):
+        # (cell.charge_content(state) − cell.charge_content(guess)) / content scale, summed
+        # term by term from differences (c − c₀ = c₀·expm1(ln c − ln c₀)). Relative to the
+        # sum of the terms' magnitudes because that sum, not C·V, sets its rounding: ~20× C·V
+        # for a thin cell, where float32 Newton stalled at the ulp of the content (2e-4)
+        # above its absolute tolerance and never converged.
+        v, log_c, _ = y
+        v0 = jnp.asarray(guess.v, dtype)
+        change = cell.capacitance * (v - v0)
+        scale = jnp.abs(cell.capacitance * v0)
+        for k, lc in zip(dynamic, log_c):
+            ion, c0 = cell.ions[k], jnp.asarray(guess.ions[k], dtype)
+            per_mm = ion.valence * constants.FARADAY * ion.volume / ion.flux_scale
+            change = change - per_mm * c0 * jnp.expm1(lc - jnp.log(c0))
+            scale = scale + jnp.abs(per_mm * c0)
+        return change / scale
+
     def residual(y, args):
         # In current units throughout: the net membrane current (or the charge balance of a
         # closed cell), and each dynamic ion's current, zero when its concentration is still.
         state = full_state(y)
         if closed:
-            dv = cell.charge_content(state) - q0
+            dv = charge_change(y)
         else:
             dv = cell.membrane_current(state) - current
         i_ions = cell.ion_currents(state)
@@ -774,8 +790,9 @@ def _steady(cell, current, guess, rtol, atol, max_steps):
         for k in shells:
             ion, c_out = cell.ions[k], state.ions_out[k]
             if k in sealed:
-                # Both sides want I = 0: the ion's content closes the system instead.
-                r_out.append(content(k, state.ions[k], c_out) - sealed[k])
+                # Both sides want I = 0: the ion's content closes the system instead
+                # (relative, for the same reason as charge_change).
+                r_out.append(content(k, state.ions[k], c_out) / sealed[k] - 1.0)
             else:
                 # zF𝒱_o/k · dc_o/dt: current units, like the other residuals.
                 scale = ion.valence * constants.FARADAY * ion.shell_volume / ion.flux_scale

@@ -360,9 +360,6 @@ def _fit_x64(args: argparse.Namespace) -> int:
         comments="",
         fmt="%.10g",
     )
-    with _Progress("membrax fit", "writing figures", enabled=not args.quiet):
-        figures = _fit_figures(out, record, trace, plot_names, correlations, args.model)
-    _fit_report(out, summary, figures)
     print(f"log-likelihood {summary['log_likelihood']:.4f}", end="")
     if cell is not None:
         print(f" (published {cell.published_log_likelihood:.4f})", end="")
@@ -371,6 +368,11 @@ def _fit_x64(args: argparse.Namespace) -> int:
         print(f"  {name:<28} {p['value']: .6e} ± {p['standard_error']:.2e} {p.get('unit', '')}")
     for note in notes:
         print(f"identifiability: {note}")
+    sys.stdout.flush()
+    # The numbers first, the figures (a second or more of matplotlib) after.
+    with _Progress("membrax fit", "writing figures", enabled=not args.quiet):
+        figures = _fit_figures(out, record, trace, plot_names, correlations, args.model)
+    _fit_report(out, summary, figures)
     return 0
 
 

@@ -6,6 +6,7 @@ import abc
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._custom_types import float_array
@@ -91,8 +92,13 @@ class SignedLog(AbstractConstraint):
 
     def __init__(self, value: ArrayLike):
         value = float_array(value)
-        self.sign = jnp.sign(value)
-        self.unconstrained = jnp.log(jnp.where(value == 0, 1.0, jnp.abs(value)))
+        if isinstance(value, jax.core.Tracer):
+            self.sign = jnp.sign(value)
+            self.unconstrained = jnp.log(jnp.where(value == 0, 1.0, jnp.abs(value)))
+        else:  # NumPy: no per-process compilation of four tiny jnp operations
+            v = np.asarray(value)
+            self.sign = jax.device_put(np.sign(v))
+            self.unconstrained = jax.device_put(np.log(np.where(v == 0, 1.0, np.abs(v))))
 
     def unwrap(self):
         return self.sign * jnp.exp(self.unconstrained)

@@ -11,7 +11,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jaxtyping import Array, Float, PyTree
 
 from ..simulate._voltage_clamp import ExactClamp
@@ -202,7 +201,7 @@ def _wrap_trainable(model, trainable):
     def wrap(x, chosen):
         if chosen and eqx.is_inexact_array(x) and not _is_constraint(x):
             # ±exp(u) cannot leave zero: a parameter starting at exactly 0 is fitted as is.
-            return Free(x) if bool(jnp.any(x == 0)) else SignedLog(x)
+            return Free(x) if bool(np.any(np.asarray(x) == 0)) else SignedLog(x)
         return x
 
     wrapped = jax.tree.map(wrap, model, select, is_leaf=_is_constraint)
@@ -243,9 +242,14 @@ class _Layout(eqx.Module):
 
 
 def _layout_of(params):
+    # In NumPy: every eager jnp operation outside jit is compiled separately (~10 ms each, in
+    # every new process), which added up to a second of a warm `membrax fit`.
     leaves, treedef = jax.tree_util.tree_flatten(params)
-    flat = jnp.concatenate([jnp.ravel(leaf) for leaf in leaves])
-    return flat, _Layout(treedef, tuple(tuple(np.shape(leaf)) for leaf in leaves))
+    dtype = jnp.result_type(*leaves) if leaves else jnp.result_type(float)
+    flat = np.concatenate([np.ravel(np.asarray(leaf)) for leaf in leaves] or [np.zeros(0)])
+    return jax.device_put(flat.astype(dtype)), _Layout(
+        treedef, tuple(tuple(np.shape(leaf)) for leaf in leaves)
+    )
 
 
 def _model_residuals(model, data, clamp, rate_bounds):
@@ -305,12 +309,19 @@ def _lm_step(solver, x, state, args):
     return eqx.filter_vmap(one)(x, state)
 
 
+def _is_optax(solver) -> bool:
+    # Without importing optax (0.1 s): a solver can only be an optax transformation if the
+    # caller has imported optax.
+    optax = sys.modules.get("optax")
+    return optax is not None and isinstance(solver, optax.GradientTransformation)
+
+
 @eqx.filter_jit
 def _optax_step(solver, x, state, args):
     def one(x, state):
         loss, grad = jax.value_and_grad(_loss)(x, args)
         updates, state = solver.update(grad, state, x)
-        return optax.apply_updates(x, updates), state, loss
+        return (x + updates).astype(x.dtype), state, loss  # optax.apply_updates
 
     return jax.vmap(one)(x, state)
 
@@ -435,7 +446,7 @@ def fit(
     # The data's residuals, without the rate-bound penalty, for the likelihood and errors.
     data_args = (layout, static, problem, clamp, None)
 
-    x0 = flat0[None]
+    x0 = jax.device_put(np.asarray(flat0)[None])
     if starts > 1:
         key = jax.random.PRNGKey(0) if key is None else key
         noise = jax.random.uniform(key, (starts, flat0.size), minval=-1.0, maxval=1.0)
@@ -451,29 +462,31 @@ def fit(
 
     started = time.perf_counter()
     x, num_steps, losses = x0, max_steps, None
-    if isinstance(solver, optax.GradientTransformation):
+    if _is_optax(solver):
         state = jax.vmap(solver.init)(x0)
         for k in range(max_steps):
             x, state, losses = _optax_step(solver, x, state, args)
-            _progress(k, jnp.min(losses), started, progress)
+            _progress(k, np.min(np.asarray(losses)), started, progress)
             if checkpoint is not None and k % checkpoint_every == 0:
                 np.savez(checkpoint, x=np.asarray(x))
     else:
         state = _lm_init(solver, x0, args)
         for k in range(max_steps):
             x, state, done, losses = _lm_step(solver, x, state, args)
-            _progress(k, jnp.min(losses), started, progress)
+            _progress(k, np.min(np.asarray(losses)), started, progress)
             if checkpoint is not None and k % checkpoint_every == 0:
                 np.savez(checkpoint, x=np.asarray(x))
-            if bool(jnp.all(done)):
+            if bool(np.all(np.asarray(done))):
                 num_steps = k + 1
                 break
     if progress:
         sys.stderr.write("\n")
-    if losses is None or isinstance(solver, optax.GradientTransformation):
+    if losses is None or _is_optax(solver):
         losses = _losses(x, args)
-    losses = jnp.where(jnp.isfinite(losses), losses, jnp.inf)
-    x_best = x[int(jnp.argmin(losses))]
+    losses = np.asarray(losses)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    x_best = jax.device_put(np.asarray(x)[int(np.argmin(losses))])
+    losses = jax.device_put(losses)
     if checkpoint is not None:
         np.savez(checkpoint, x=np.asarray(x))
     return _summarise(x_best, layout, static, trained, data_args, datasets, losses, num_steps, axes)
@@ -517,7 +530,7 @@ def _names(x, layout, static, trained, axes):
     names = []
     for k, (path, node) in enumerate(_trained_constraints(full, trained)):
         base = jax.tree_util.keystr(path)
-        shape = np.shape(node.unwrap())
+        shape = jax.eval_shape(node.unwrap).shape
         if cell_nodes is not None and cell_nodes[k]:
             n_cells, shape = shape[0], shape[1:]
             bases = [f"{base}[cell {c}]" for c in range(n_cells)]
@@ -529,12 +542,20 @@ def _names(x, layout, static, trained, axes):
     return tuple(names)
 
 
-def _summarise(x, layout, static, trained, data_args, datasets, losses, num_steps, axes):
+@eqx.filter_jit
+def _summary_arrays(x, layout, static, trained, data_args):
     fitted = unwrap(eqx.combine(layout.unravel(x), static))
-    names = _names(x, layout, static, trained, axes)
     values = _values(x, layout, static, trained)
     r, jac = _residuals_and_jacobian(x, data_args)
-    r = np.asarray(r)
+    jac_values = jax.jacfwd(_values)(x, layout, static, trained)
+    return fitted, values, r, jac, jac_values
+
+
+def _summarise(x, layout, static, trained, data_args, datasets, losses, num_steps, axes):
+    # One compiled function for the arrays, then NumPy (float64) for the rest: no eager jnp.
+    names = _names(x, layout, static, trained, axes)
+    fitted, values, r, jac, jac_values = _summary_arrays(x, layout, static, trained, data_args)
+    values, r, jac, jac_values = (np.asarray(a, np.float64) for a in (values, r, jac, jac_values))
     # Gauss–Newton (Laplace) covariance. Residuals are divided by σ where σ is given; where it
     # is estimated, by σ̂² = (weighted SSE)/n of that dataset, the profile-likelihood estimate.
     sigmas, row_scales = [], []
@@ -561,18 +582,18 @@ def _summarise(x, layout, static, trained, data_args, datasets, losses, num_step
         sum_of_squares += weight * sse
         offset += n
         n_total += m
-    jac = jac * jnp.asarray(np.concatenate(row_scales))[:, None]
+    jac = jac * np.concatenate(row_scales)[:, None]
     info = jac.T @ jac
     notes = []
-    cov_u = jnp.linalg.pinv(info)
-    if float(jnp.linalg.cond(info)) > 1e14:
+    cov_u = np.linalg.pinv(info)
+    if float(np.linalg.cond(info)) > 1e14:
         notes.append(
             "the curvature matrix is (near) singular: some parameters are not identifiable"
         )
-    jac_values = jax.jacfwd(_values)(x, layout, static, trained)
     cov = jac_values @ cov_u @ jac_values.T
-    se = jnp.sqrt(jnp.clip(jnp.diag(cov), 0.0))
-    corr = cov / jnp.outer(se, se)
+    se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / np.outer(se, se)
     for i, name in enumerate(names):
         if float(se[i]) > abs(float(values[i])):
             notes.append(f"{name}: standard error {float(se[i]):.3g} exceeds its value")
@@ -584,10 +605,10 @@ def _summarise(x, layout, static, trained, data_args, datasets, losses, num_step
     return FitResult(
         model=fitted,
         names=names,
-        values=values,
-        standard_errors=se,
-        correlations=corr,
-        covariance=cov,
+        values=jax.device_put(values),
+        standard_errors=jax.device_put(se),
+        correlations=jax.device_put(corr),
+        covariance=jax.device_put(cov),
         log_likelihood=jnp.asarray(log_likelihood),
         sum_of_squares=jnp.asarray(sum_of_squares),
         sigma=tuple(sigmas),

@@ -336,55 +336,8 @@ def spawn(python, args, env=None, timeout=1800):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--sizes", nargs="+", type=float, default=[1, 1e2, 1e3, 1e4])
-    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
-    parser.add_argument("--records", nargs="+", default=["spikes", "trace"])
-    parser.add_argument("--peers", nargs="*", default=["jaxley", "neuron", "brian2"])
-    parser.add_argument("--peer-python", default=sys.executable)
-    parser.add_argument("--devices", type=int, default=2, help="XLA host devices for membrax")
-    parser.add_argument("--threads", type=int, default=2, help="NEURON / Brian2 threads")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--grad", action="store_true", help="time per-cell gradients, N=1000")
-    parser.add_argument("--coreneuron", action="store_true", help="also try CoreNEURON")
-    parser.add_argument("--out", default=None)
-    args = parser.parse_args()
-
-    if args.worker:
-        w = json.loads(args.worker)
-        kind = w.pop("kind")
-        result = {
-            "membrax": work_membrax,
-            "jaxley": work_jaxley,
-            "neuron": work_neuron,
-            "brian2": work_brian2,
-        }[kind](**w)
-        print(json.dumps(result))
-        return
-
-    xla = {"XLA_FLAGS": f"--xla_force_host_platform_device_count={args.devices}"}
-    rows = []
-
-    def report(row):
-        rows.append(row)
-        r = row["result"]
-        if "error" in r:
-            print(f"{row['simulator']:>22s} N={row['cells']:>6d} {row['dtype']}: {r['error']!r}")
-            return
-        rate = row["cells"] * STEPS / r["best_s"]
-        row["neuron_steps_per_s"] = rate
-        print(
-            f"{row['simulator']:>22s} N={row['cells']:>6d} {row['dtype']:7s} "
-            f"run {r['best_s']:8.4f} s  {rate:10.3e} neuron-steps/s  "
-            f"compile {r['compile_s']:6.2f} s  peak RSS {r.get('rss_peak_mb', float('nan')):7.0f}"
-            f" MB (+{r.get('rss_growth_mb', float('nan')):6.0f})  "
-            f"output {r['output_mb']:8.2f} MB  spikes/cell {r['spikes_per_cell']:.1f}"
-            + (f"  devices {r['devices_used']}" if "devices_used" in r else ""),
-            flush=True,
-        )
-
+def run_round(args, report, xla):
+    """One pass over every size, dtype, recording and peer."""
     for size in args.sizes:
         n = int(size)
         for dtype in args.dtypes:
@@ -443,6 +396,97 @@ def main():
                         "result": spawn(args.peer_python, job),
                     }
                 )
+
+
+def print_ratios(rows):
+    """Per size and dtype: membrax's speed-up over each peer in every round, and the median."""
+    ratios = {}
+    for row in rows:
+        if "error" in row["result"] or not row["simulator"].startswith("membrax"):
+            continue
+        for peer in rows:
+            same = (peer["round"], peer["cells"], peer["dtype"]) == (
+                row["round"],
+                row["cells"],
+                row["dtype"],
+            )
+            if not same or peer["simulator"].startswith("membrax") or "error" in peer["result"]:
+                continue
+            key = (row["cells"], row["dtype"], row["simulator"], peer["simulator"])
+            ratios.setdefault(key, []).append(peer["result"]["best_s"] / row["result"]["best_s"])
+    for (n, dtype, ours, theirs), values in sorted(ratios.items()):
+        rounds = " ".join(f"{v:.2f}" for v in values)
+        median = (
+            sorted(values)[len(values) // 2]
+            if len(values) % 2
+            else (sum(sorted(values)[len(values) // 2 - 1 : len(values) // 2 + 1]) / 2)
+        )
+        print(f"N={n:>6d} {dtype:7s} {ours:>16s} vs {theirs:<18s} {rounds}  median {median:.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1, 1e2, 1e3, 1e4])
+    parser.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    parser.add_argument("--records", nargs="+", default=["spikes", "trace"])
+    parser.add_argument("--peers", nargs="*", default=["jaxley", "neuron", "brian2"])
+    parser.add_argument("--peer-python", default=sys.executable)
+    parser.add_argument("--devices", type=int, default=2, help="XLA host devices for membrax")
+    parser.add_argument("--threads", type=int, default=2, help="NEURON / Brian2 threads")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--grad", action="store_true", help="time per-cell gradients, N=1000")
+    parser.add_argument("--coreneuron", action="store_true", help="also try CoreNEURON")
+    parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat every simulator this many times, interleaved, and report the ratios of "
+        "each round and their median (this machine's speed drifts over minutes)",
+    )
+    args = parser.parse_args()
+
+    if args.worker:
+        w = json.loads(args.worker)
+        kind = w.pop("kind")
+        result = {
+            "membrax": work_membrax,
+            "jaxley": work_jaxley,
+            "neuron": work_neuron,
+            "brian2": work_brian2,
+        }[kind](**w)
+        print(json.dumps(result))
+        return
+
+    xla = {"XLA_FLAGS": f"--xla_force_host_platform_device_count={args.devices}"}
+    rows = []
+
+    def report(row):
+        row["round"] = current_round
+        rows.append(row)
+        r = row["result"]
+        if "error" in r:
+            print(f"{row['simulator']:>22s} N={row['cells']:>6d} {row['dtype']}: {r['error']!r}")
+            return
+        rate = row["cells"] * STEPS / r["best_s"]
+        row["neuron_steps_per_s"] = rate
+        print(
+            f"{row['simulator']:>22s} N={row['cells']:>6d} {row['dtype']:7s} "
+            f"run {r['best_s']:8.4f} s  {rate:10.3e} neuron-steps/s  "
+            f"compile {r['compile_s']:6.2f} s  peak RSS {r.get('rss_peak_mb', float('nan')):7.0f}"
+            f" MB (+{r.get('rss_growth_mb', float('nan')):6.0f})  "
+            f"output {r['output_mb']:8.2f} MB  spikes/cell {r['spikes_per_cell']:.1f}"
+            + (f"  devices {r['devices_used']}" if "devices_used" in r else ""),
+            flush=True,
+        )
+
+    for current_round in range(args.rounds):
+        if args.rounds > 1:
+            print(f"--- round {current_round + 1} of {args.rounds}", flush=True)
+        run_round(args, report, xla)
+    if args.rounds > 1:
+        print_ratios(rows)
     grad = None
     if args.grad:
         job = {

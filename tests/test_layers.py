@@ -7,6 +7,7 @@ equinox (models are equinox Modules) nor any solver library. The library never t
 """
 
 import ast
+import importlib
 import pathlib
 
 import pytest
@@ -125,3 +126,30 @@ def test_the_rule_catches_a_violation():
     imports = list(_imports(fake, source))
     assert imports == [("membrax.simulate", 1), ("diffrax", 2), ("membrax.physics._ghk", 3)]
     assert RANKS["simulate"] > RANKS[_part(fake)]
+
+
+def test_lazy_top_level_names_match_the_static_imports():
+    # membrax/__init__.py lists its top-level names twice: in the table __getattr__ loads
+    # them from, and as imports under TYPE_CHECKING for type checkers and the API docs. A
+    # name added to one list only would be missing from `import membrax` or from the docs.
+    import membrax
+
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    (block,) = [
+        n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"
+    ]
+    static = {}
+    for node in block.body:
+        module = "." * node.level + (node.module or "")
+        for alias in node.names:
+            static[alias.asname or alias.name] = module
+    subpackages = {name for name, module in static.items() if module == "."}
+    attributes = {name: module for name, module in static.items() if module != "."}
+    assert subpackages == set(membrax._SUBPACKAGES)
+    assert attributes == membrax._ATTRIBUTES
+    # Every lazy name resolves to the very object of that name in its module.
+    for name in subpackages:
+        assert getattr(membrax, name) is importlib.import_module(f"membrax.{name}")
+    for name, module in attributes.items():
+        source = importlib.import_module(f"membrax{module}")
+        assert getattr(membrax, name) is getattr(source, name), name

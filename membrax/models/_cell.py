@@ -206,6 +206,11 @@ class Ion(eqx.Module):
         """k of dc/dt = ∓k I/(zF𝒱): 10 (density units) or 1e3 (whole-cell units)."""
         return FLUX_SCALE_WHOLE_CELL if self.whole_cell else FLUX_SCALE_DENSITY
 
+    @property
+    def charge_per_mm(self) -> Float[Array, ""]:
+        """zF𝒱/k: the charge (cell charge units) of 1 mM of the ion in its `volume`."""
+        return self.valence * constants.FARADAY * self.volume / self.flux_scale
+
     def reversal_potential(
         self, c_in: ArrayLike, c_out: ArrayLike | None = None
     ) -> Float[Array, "..."]:
@@ -667,7 +672,7 @@ class PointCell(eqx.Module):
         total = self.capacitance * state.v
         for ion, c in zip(self.ions, state.ions):
             if ion.dynamic:
-                total = total - ion.valence * constants.FARADAY * ion.volume * c / ion.flux_scale
+                total = total - ion.charge_per_mm * c
         return total
 
     def derivative(self, state: CellState, stimulus_current: ArrayLike = 0.0) -> CellState:

@@ -773,8 +773,7 @@ def _steady(cell, current, guess, rtol, atol, max_steps):
         change = cell.capacitance * (v - v0)
         scale = jnp.abs(cell.capacitance * v0)
         for k, lc in zip(dynamic, log_c):
-            ion, c0 = cell.ions[k], jnp.asarray(guess.ions[k], dtype)
-            per_mm = ion.valence * constants.FARADAY * ion.volume / ion.flux_scale
+            per_mm, c0 = cell.ions[k].charge_per_mm, jnp.asarray(guess.ions[k], dtype)
             change = change - per_mm * c0 * jnp.expm1(lc - jnp.log(c0))
             scale = scale + jnp.abs(per_mm * c0)
         return change / scale

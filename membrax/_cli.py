@@ -52,10 +52,10 @@ examples:
   membrax simulate --model hh1952_cell --current 10 --out spikes
   membrax iv --model hh1952_potassium --steps -60:40:10 --measure steady --out iv_k
 
-compilation cache: compiled programs are kept in $MEMBRAX_CACHE_DIR (default
-~/.cache/membrax/jax, under $XDG_CACHE_HOME if set), so the second run of a command starts
-in about a second. MEMBRAX_CACHE_DIR="" or --no-cache turns it off; delete the folder to
-clear it.
+compilation cache: compiled programs (and fit's traced programs) are kept in
+$MEMBRAX_CACHE_DIR (default ~/.cache/membrax/jax, under $XDG_CACHE_HOME if set), so the
+second run of a command starts in about a second. MEMBRAX_CACHE_DIR="" or --no-cache
+turns it off; delete the folder to clear it.
 """
 
 _SOLUTIONS_HELP = """\
@@ -547,6 +547,8 @@ def _compilation_cache(enabled: bool):
     import jax
     from jax.experimental.compilation_cache import compilation_cache
 
+    from membrax._exported import export_cache
+
     if jax.config.jax_compilation_cache_dir is not None:
         # The user configured JAX's cache (JAX_COMPILATION_CACHE_DIR): theirs wins.
         yield pathlib.Path(jax.config.jax_compilation_cache_dir)
@@ -570,7 +572,10 @@ def _compilation_cache(enabled: bool):
     # reset it so this path is used now, and again afterwards so the old setting returns.
     compilation_cache.reset_cache()
     try:
-        yield path
+        # Traced fit programs too (membrax/_exported.py): JAX's cache skips compiling, this
+        # one tracing.
+        with export_cache(path / "membrax-exported"):
+            yield path
     finally:
         for name, value in saved.items():
             jax.config.update(name, value)

@@ -391,6 +391,39 @@ def test_compilation_cache_on_and_off(tmp_path, monkeypatch, capsys):
     assert _cache_dir() == tmp_path / "home" / ".cache" / "membrax" / "jax"
 
 
+def test_fit_keeps_its_traced_programs_next_to_the_compilation_cache(tmp_path, monkeypatch):
+    # membrax/_exported.py through the command: a second run loads the solver's programs
+    # instead of tracing them, and gives the same parameters to the last digit as a run
+    # with the caches off.
+    import membrax
+    from membrax import _exported
+
+    cell = membrax.io.load_beattie2018(1)
+    n = 4000
+    rows = np.column_stack(
+        [np.arange(n) * 0.1, np.asarray(cell.protocol.voltages[:n]), np.asarray(cell.current[:n])]
+    )
+    path = tmp_path / "rec.csv"
+    np.savetxt(path, rows, delimiter=",", header="time,voltage,current", comments="")
+
+    def run(out):
+        argv = ["fit", "--data", str(path), "--temperature", "294.95", "--max-steps", "4"]
+        monkeypatch.setattr(_exported, "_loaded", {})  # as in a new process
+        assert main([*argv, "--quiet", "--out", str(tmp_path / out)]) == 0
+        return json.loads((tmp_path / out / "params.json").read_text())["parameters"]
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MEMBRAX_CACHE_DIR", str(cache))
+    first = run("first")
+    exported = sorted(p.name.split("-")[0] for p in (cache / "membrax-exported").glob("*.exported"))
+    assert exported == ["lm_init", "lm_step", "residuals_and_jacobian"]
+    assert _exported._directory is None  # off again after the command
+    second = run("second")
+    assert len(list((cache / "membrax-exported").glob("*.exported"))) == 3
+    monkeypatch.setenv("MEMBRAX_CACHE_DIR", "")
+    assert run("off") == first == second
+
+
 def test_identifiability_warnings_use_the_reported_names():
     import jax.numpy as jnp
 

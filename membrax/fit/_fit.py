@@ -1,5 +1,6 @@
 """`fit`: the best parameters of a channel model for recorded traces, with their uncertainty."""
 
+import dataclasses
 import math
 import pathlib
 import sys
@@ -13,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PyTree
 
+from .._exported import cached_call
 from ..simulate._voltage_clamp import ExactClamp
 from ._constraints import Fixed, Free, SignedLog, _is_constraint, unwrap
 from ._data import AbstractData
@@ -309,6 +311,19 @@ def _lm_step(solver, x, state, args):
     return eqx.filter_vmap(one)(x, state)
 
 
+def _state_structure():
+    return jax.tree.structure(_State(*[0] * len(dataclasses.fields(_State))))
+
+
+def _step_structure():
+    return jax.tree.structure((0, _State(*[0] * len(dataclasses.fields(_State))), 0, 0))
+
+
+def _plain_call(name, function, args, out_structure):
+    del name, out_structure
+    return function(*args)
+
+
 def _is_optax(solver) -> bool:
     # Without importing optax (0.1 s): a solver can only be an optax transformation if the
     # caller has imported optax.
@@ -470,9 +485,14 @@ def fit(
             if checkpoint is not None and k % checkpoint_every == 0:
                 np.savez(checkpoint, x=np.asarray(x))
     else:
-        state = _lm_init(solver, x0, args)
+        # membrax's own solver returns arrays only: its programs can be exported and cached
+        # on disk (when the command line turns that cache on; see _exported.py).
+        call = cached_call if type(solver) is LevenbergMarquardt else _plain_call
+        state = call("lm_init", _lm_init, (solver, x0, args), _state_structure)
         for k in range(max_steps):
-            x, state, done, losses = _lm_step(solver, x, state, args)
+            x, state, done, losses = call(
+                "lm_step", _lm_step, (solver, x, state, args), _step_structure
+            )
             _progress(k, np.min(np.asarray(losses)), started, progress)
             if checkpoint is not None and k % checkpoint_every == 0:
                 np.savez(checkpoint, x=np.asarray(x))
@@ -543,18 +563,25 @@ def _names(x, layout, static, trained, axes):
 
 
 @eqx.filter_jit
-def _summary_arrays(x, layout, static, trained, data_args):
+def _summary_arrays(x, layout, static, trained):
     fitted = unwrap(eqx.combine(layout.unravel(x), static))
     values = _values(x, layout, static, trained)
-    r, jac = _residuals_and_jacobian(x, data_args)
     jac_values = jax.jacfwd(_values)(x, layout, static, trained)
-    return fitted, values, r, jac, jac_values
+    return fitted, values, jac_values
+
+
+def _pair_structure():
+    return jax.tree.structure((0, 0))
 
 
 def _summarise(x, layout, static, trained, data_args, datasets, losses, num_steps, axes):
     # One compiled function for the arrays, then NumPy (float64) for the rest: no eager jnp.
     names = _names(x, layout, static, trained, axes)
-    fitted, values, r, jac, jac_values = _summary_arrays(x, layout, static, trained, data_args)
+    fitted, values, jac_values = _summary_arrays(x, layout, static, trained)
+    # The model's residuals and Jacobian: the costly part to trace, from the export cache.
+    r, jac = cached_call(
+        "residuals_and_jacobian", _residuals_and_jacobian, (x, data_args), _pair_structure
+    )
     values, r, jac, jac_values = (np.asarray(a, np.float64) for a in (values, r, jac, jac_values))
     # Gauss–Newton (Laplace) covariance. Residuals are divided by σ where σ is given; where it
     # is estimated, by σ̂² = (weighted SSE)/n of that dataset, the profile-likelihood estimate.

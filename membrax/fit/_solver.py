@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
+from membrax._numerics import solve_spd
+
 
 class _State(eqx.Module):
     residual: Float[Array, " M"]
@@ -74,7 +76,9 @@ class LevenbergMarquardt(optx.AbstractLeastSquaresSolver):
             growth=jnp.asarray(2.0, loss.dtype),
             scale=jnp.sum(jac**2, axis=0),
             converged=jnp.asarray(False),
-            steps=jnp.asarray(0),
+            # Not weakly typed, as an exported program's outputs never are: the same state
+            # types whether init was traced or loaded (membrax/_exported.py keys on them).
+            steps=jnp.asarray(0, jnp.result_type(int)),
         )
 
     def step(self, fn, y, args, options, state, tags):
@@ -84,7 +88,9 @@ class LevenbergMarquardt(optx.AbstractLeastSquaresSolver):
         gradient = jac.T @ r
         scale = jnp.maximum(state.scale, jnp.diag(gram))
         scale = jnp.where(scale > 0, scale, 1.0)
-        delta = jnp.linalg.solve(gram + state.damping * jnp.diag(scale), -gradient)
+        # Positive definite for λ > 0; a NaN δ (a numerically indefinite matrix) gives a
+        # non-finite trial loss, a rejected step and a larger λ.
+        delta = solve_spd(gram + state.damping * jnp.diag(scale), -gradient)
         y_try = y + delta
         r_try, jac_try = _residual_and_jacobian(fn, y_try, args)
         loss_try = 0.5 * jnp.sum(r_try**2)

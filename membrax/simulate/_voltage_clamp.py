@@ -1,7 +1,6 @@
 """`voltage_clamp`: channel currents under a voltage-clamp protocol, by the exact piecewise
 solution of linear kinetics or by diffrax."""
 
-import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -151,6 +150,8 @@ def _exact_states(gating, grid, x0, parallel):
 
 
 def _diffrax_states(channels, protocol, x0s, options):
+    import diffrax  # imported when used: 0.13 s that exact solutions do not need
+
     ts = protocol.sample_times
 
     def vector_field(t, xs, args):
@@ -250,6 +251,8 @@ def voltage_clamp(
         states = tuple(
             _exact_states(ch.gating, grid, x0, solver.parallel) for ch, x0 in zip(channels, x0s)
         )
+        import diffrax  # for its RESULTS only, at trace time (not on an exported fit step)
+
         result = diffrax.RESULTS.successful
     else:
         states, result = _diffrax_states(channels, protocol, x0s, solver)

@@ -2,7 +2,7 @@
 
 JAX's persistent compilation cache lets a new process skip XLA compilation, but not tracing
 and lowering, which it needs to compute the cache key. For the bundled Beattie fit these took
-~0.25 s of a warm `membrax fit`'s ~1.5 s to its first step. Here the Levenberg–Marquardt
+~0.3 s of a warm `membrax fit`'s ~1.5 s to its first step. Here the Levenberg–Marquardt
 programs are exported once (`jax.export`: StableHLO plus its signature) and a later process
 loads them instead of tracing, then compiles them through the usual (cached) path.
 
@@ -14,12 +14,12 @@ tracing depends on, and anything it cannot hold exactly turns the cache off for 
   the program);
 - every other part of the arguments: the pytree structure with its node types, static fields
   and non-array leaves. Classes and functions count only from membrax or its versioned
-  dependencies (by qualified name; never a lambda, a closure or a local definition), numbers
-  and strings by `repr`. A user's own class or function might change between runs under the
-  same name, so it is never keyed;
+  dependencies (by qualified name; never a lambda or a function defined inside another),
+  numbers and strings by `repr`. A user's own class or function might change between runs
+  under the same name, so it is never keyed;
 - the source of every membrax module (a hash: an edited install never reuses a stale
-  program), the versions of jax, jaxlib, equinox, optimistix and lineax, float64 on or off,
-  the platform and device kind, and the JAX settings that change tracing.
+  program), the versions of jax, jaxlib, equinox, optimistix, lineax and numpy, float64 on or
+  off, the platform and device kind, and the JAX settings that change tracing.
 
 The library itself never writes files: only `with export_cache(path):` (the command line)
 turns this on. Deleting the folder clears it.
@@ -29,6 +29,7 @@ import contextlib
 import dataclasses
 import hashlib
 import importlib.metadata
+import os
 import pathlib
 import re
 import sys
@@ -96,7 +97,7 @@ def _source_hash() -> str:
 
 def _versions() -> str:
     versions = []
-    for name in ("jax", "jaxlib", "equinox", "optimistix", "lineax", "flatbuffers"):
+    for name in ("jax", "jaxlib", "equinox", "optimistix", "lineax", "numpy", "flatbuffers"):
         try:
             versions.append(f"{name}={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
@@ -234,9 +235,10 @@ def _load_or_export(name, key, function, static, in_tree, leaves, out_structure)
         _directory.mkdir(parents=True, exist_ok=True)
         if not calls_lapack:
             no_lapack.touch()  # before the program: never a program without its marker
-        temporary = path.with_suffix(".partial")
+        # Atomic: a concurrent run never reads half a file (each writes its own temporary).
+        temporary = path.with_suffix(f".{os.getpid()}.partial")
         temporary.write_bytes(data)
-        temporary.replace(path)  # atomic: a concurrent run never reads half a file
+        temporary.replace(path)
     return _Program(exported, not calls_lapack)
 
 

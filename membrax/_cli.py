@@ -229,7 +229,7 @@ def _fit_data(args):
 def _fit_model(name, temperature, trace):
     import inspect
 
-    import jax.numpy as jnp
+    import numpy as np
 
     import membrax
 
@@ -254,7 +254,7 @@ def _fit_model(name, temperature, trace):
         # A generic start, not the published values: 0.1 µS is a typical whole-cell hERG
         # conductance in expression systems. (Starting G at its least-squares value for the
         # generic kinetics instead led Levenberg–Marquardt into a poor local minimum.)
-        model = factory(jnp.asarray(_BEATTIE_START), 0.1, temperature=temperature)
+        model = factory(np.asarray(_BEATTIE_START), 0.1, temperature=temperature)
 
         def trainable(m):
             return tuple(where(m) for _, _, where, _ in _BEATTIE_PARAMETERS)

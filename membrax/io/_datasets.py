@@ -4,7 +4,7 @@ import csv
 import importlib.resources
 from typing import NamedTuple
 
-import jax.numpy as jnp
+import jax
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
@@ -80,10 +80,11 @@ def load_beattie2018(cell: int = 1) -> Beattie2018Cell:
         mask[start:stop] = True
     return Beattie2018Cell(
         protocol=SampledProtocol(voltage, 0.1),
-        current=jnp.asarray(current),
-        mask=jnp.asarray(mask),
+        # device_put, not jnp.asarray: nothing compiled (membrax fit loads this first).
+        current=jax.device_put(current),
+        mask=jax.device_put(mask),
         temperature=ZERO_CELSIUS + float(row["temperature_C"]),
-        p=jnp.asarray([float(row[n]) for n in names]),
+        p=jax.device_put(np.asarray([float(row[n]) for n in names])),
         g=float(row["G_uS"]),
         sigma=float(np.std(current[:2000], ddof=1)),
         published_log_likelihood=float(row["maxLL_repo_MCMC"]),

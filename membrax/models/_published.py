@@ -1,7 +1,8 @@
 """Published channel models as functions returning ordinary membrax Modules: start from the
 literature, then change any field with `eqx.tree_at` or fit it."""
 
-import jax.numpy as jnp
+import jax
+import numpy as np
 from jaxtyping import ArrayLike
 
 from .._custom_types import float_array
@@ -133,11 +134,14 @@ def beattie2018_ikr(
             "The conductance G is the separate argument g."
         )
     p = check_array(where, "p", p)
+    # The parameters one by one: from a host copy when p holds values (indexing a device
+    # array compiles a slice, ~10 ms in every new process), else from p itself (traced).
+    q = p if isinstance(p, jax.core.Tracer) else np.asarray(p)
     for k in (0, 2, 4, 6):
         check_array(
             where,
             f"p[{k}] (P{k + 1})",
-            p[k],
+            q[k],
             unit="1/ms",
             positive=True,
             fix="P1, P3, P5 and P7 are rate constants at 0 mV.",
@@ -150,13 +154,13 @@ def beattie2018_ikr(
         check_temperature(where, temperature),
     )
     a = Gate(
-        alpha=ExponentialRate(p[0], p[1]),
-        beta=ExponentialRate(p[2], -p[3]),
-        initial=jnp.zeros((), p.dtype),
+        alpha=ExponentialRate(q[0], q[1]),
+        beta=ExponentialRate(q[2], -q[3]),
+        initial=np.zeros((), p.dtype),
     )
     r = Gate(
-        alpha=ExponentialRate(p[6], -p[7]),
-        beta=ExponentialRate(p[4], p[5]),
-        initial=jnp.ones((), p.dtype),
+        alpha=ExponentialRate(q[6], -q[7]),
+        beta=ExponentialRate(q[4], q[5]),
+        initial=np.ones((), p.dtype),
     )
     return Channel((a, r), Ohmic(g, e_k))

@@ -128,7 +128,16 @@ class SampledProtocol(AbstractProtocol):
                     f"{owner}: dt must be > 0 ms, got {np.asarray(dt).item()!r}. It is the "
                     "sampling interval (0.1 ms at 10 kHz)."
                 )
-            times = float_array(t0) + dt * jnp.arange(voltages.size, dtype=dt.dtype)
+            t0 = float_array(t0)
+            if _concrete(t0, dt):
+                # On the host: no program compiled for a recorded protocol's time axis.
+                dtype = jnp.result_type(t0, dt)
+                n = voltages.size
+                times = jax.device_put(
+                    np.asarray(t0, dtype) + np.asarray(dt, dtype) * np.arange(n, dtype=dtype)
+                )
+            else:
+                times = t0 + dt * jnp.arange(voltages.size, dtype=dt.dtype)
         else:
             times = float_array(times)
             if times.shape != voltages.shape:

@@ -311,12 +311,18 @@ def _lm_step(solver, x, state, args):
     return eqx.filter_vmap(one)(x, state)
 
 
+# The output structures of _lm_init (a state) and _lm_step (x, state, done, loss), for the
+# export cache, which returns flat arrays.
+def _blank_state():
+    return _State(*[0] * len(dataclasses.fields(_State)))
+
+
 def _state_structure():
-    return jax.tree.structure(_State(*[0] * len(dataclasses.fields(_State))))
+    return jax.tree.structure(_blank_state())
 
 
 def _step_structure():
-    return jax.tree.structure((0, _State(*[0] * len(dataclasses.fields(_State))), 0, 0))
+    return jax.tree.structure((0, _blank_state(), 0, 0))
 
 
 def _plain_call(name, function, args, out_structure):

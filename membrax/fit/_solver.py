@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import optimistix as optx
 from jaxtyping import Array, Bool, Float, Int
 
-from membrax._numerics import solve_spd
+from .._numerics import solve_spd
 
 
 class _State(eqx.Module):

@@ -238,6 +238,40 @@ def test_beattie_gradient_matches_central_differences():
         assert float(grad[k]) == pytest.approx(float(fd), rel=1e-5, abs=1e-9)
 
 
+def test_beattie_forward_mode_jacobian_and_curvature_match_central_differences():
+    # The fit's Levenberg–Marquardt steps differentiate the current in forward mode (jacfwd),
+    # through the custom JVP of the sequential scan (the tangents run as their own linear
+    # recurrence). Its Jacobian, and the derivative of that Jacobian (forward over forward),
+    # against central differences of the current and of the Jacobian itself.
+    cell = membrax.io.load_beattie2018(1)
+    protocol = SampledProtocol(cell.protocol.voltages[:5000], 0.1)
+
+    def current(log_params):
+        q = jnp.exp(log_params)
+        model = membrax.models.beattie2018_ikr(q[:8], q[8], temperature=cell.temperature)
+        return membrax.voltage_clamp(model, protocol).current
+
+    x = jnp.log(jnp.append(cell.p, cell.g))
+    current = jax.jit(current)
+    jacobian = jax.jit(jax.jacfwd(current))
+    jac = jacobian(x)
+    curvature = jax.jit(jax.jacfwd(jax.jacfwd(current)))(x)
+    h = 1e-5
+    scale = float(jnp.max(jnp.abs(jac)))
+    for k in range(9):
+        e = jnp.zeros(9).at[k].set(h)
+        fd = (current(x + e) - current(x - e)) / (2 * h)
+        np.testing.assert_allclose(jac[:, k], fd, rtol=1e-5, atol=1e-7 * scale)
+        fd2 = (jacobian(x + e) - jacobian(x - e)) / (2 * h)
+        np.testing.assert_allclose(
+            curvature[:, :, k], fd2, rtol=1e-4, atol=1e-6 * float(jnp.max(jnp.abs(curvature)))
+        )
+    # And forward mode agrees with reverse mode on a scalar of the current.
+    weights = jnp.sin(jnp.arange(5000.0))
+    reverse = jax.grad(lambda y: jnp.sum(weights * current(y)))(x)
+    np.testing.assert_allclose(weights @ jac, reverse, rtol=1e-10, atol=1e-12 * scale)
+
+
 def test_jit_and_vmap_invariance():
     protocol = _mixed_protocol()
     gs = jnp.array([0.05, 0.1, 0.2])

@@ -9,7 +9,7 @@ print the fitted parameters, and to exit (figures written), with
 
 Each run is a fresh `python -c` process started by this script; times are wall clock from
 the process start (`time.time()` on both sides, same machine), median and range over
-`--runs` runs (after one run that fills the caches).
+`--runs` interleaved rounds (after one run that fills the caches).
 
     .venv/bin/python benchmarks/bench_startup.py --runs 5
 
@@ -84,18 +84,20 @@ def main():
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="membrax-startup-")
-    results = {}
+    out = os.path.join(work, "out")
+    warm = {"compile cache": False, "compile + export caches": True}
+    caches = {label: os.path.join(work, f"cache{k}") for k, label in enumerate(warm)}
+    runs = {label: [] for label in ("cold", *warm)}
     try:
-        cold = []
+        for label, export in warm.items():
+            run_once(caches[label], out, export)  # fill the caches
+        # Interleaved rounds: the machine's speed drifts over minutes, as much as the
+        # differences measured.
         for k in range(args.runs):
-            cache = os.path.join(work, f"cold{k}")
-            cold.append(run_once(cache, os.path.join(work, "out"), export=True))
-        results["cold"] = summarise(cold)
-        for label, export in (("compile cache", False), ("compile + export caches", True)):
-            cache = os.path.join(work, label.replace(" ", "_").replace("+", "and"))
-            run_once(cache, os.path.join(work, "out"), export)  # fill the caches
-            runs = [run_once(cache, os.path.join(work, "out"), export) for _ in range(args.runs)]
-            results[label] = summarise(runs)
+            runs["cold"].append(run_once(os.path.join(work, f"cold{k}"), out, export=True))
+            for label, export in warm.items():
+                runs[label].append(run_once(caches[label], out, export))
+        results = {label: summarise(r) for label, r in runs.items()}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'configuration':<26} {'import':>14} {'first step':>14} {'results':>14} {'exit':>14}")

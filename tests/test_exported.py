@@ -88,25 +88,33 @@ def test_a_fit_through_the_cache_equals_the_traced_fit_and_is_loaded_later(tmp_p
     assert float(plain.model.permeation.g_max) == pytest.approx(2.0, rel=0.02)
 
 
-def test_a_different_static_setting_or_shape_gets_its_own_program(tmp_path, monkeypatch):
+def test_a_different_static_setting_or_shape_gets_its_own_program():
+    # The key of the solver step's arguments, as fit builds them: a static solver setting
+    # (the tolerance is traced in as a constant), another number of starts (shapes) or
+    # float32 instead of float64 (dtypes) each change it; the same arguments built again
+    # (new objects, new arrays of the same values) do not.
+    import equinox as eqx
+
     start, trace = _problem()
-    _fresh_process(monkeypatch)
-    with _exported.export_cache(tmp_path):
-        fit(start, trace, trainable=_trainable, max_steps=3)
-        # A static solver setting (the convergence tolerance is traced in as a constant).
-        fit(
-            start,
-            trace,
-            trainable=_trainable,
-            max_steps=3,
-            solver=membrax.fit.LevenbergMarquardt(rtol=1e-4),
-        )
-        # A different number of starts: different shapes.
-        fit(start, trace, trainable=_trainable, max_steps=3, starts=2)
-    names = [p.name.split("-")[0] for p in tmp_path.glob("*.exported")]
-    # lm_init and lm_step for each of the three; the summary's residuals and Jacobian depend
-    # on neither the solver nor the starts, so they are one program.
-    assert sorted(names) == ["lm_init"] * 3 + ["lm_step"] * 3 + ["residuals_and_jacobian"]
+
+    def key(solver=None, starts=1, dtype=jnp.float64):
+        solver = membrax.fit.LevenbergMarquardt() if solver is None else solver
+        wrapped, spec, _ = fit_module._wrap_trainable(start, _trainable)
+        params, static = eqx.partition(wrapped, spec)
+        flat0, layout = fit_module._layout_of(params)
+        args = (layout, static, fit_module._as_data(trace), membrax.ExactClamp(), None)
+        x0 = jnp.zeros((starts, flat0.size), dtype)
+        dynamic, static_part = eqx.partition((solver, x0, args), eqx.is_array)
+        return _exported._key("lm_init", static_part, jax.tree.leaves(dynamic))
+
+    base = key()
+    assert key() == base
+    others = [
+        key(solver=membrax.fit.LevenbergMarquardt(rtol=1e-4)),
+        key(starts=2),
+        key(dtype=jnp.float32),
+    ]
+    assert len({base, *others}) == 4
 
 
 def test_a_users_own_function_is_never_keyed(tmp_path, monkeypatch):

@@ -409,6 +409,7 @@ def test_fit_keeps_its_traced_programs_next_to_the_compilation_cache(tmp_path, m
     def run(out):
         argv = ["fit", "--data", str(path), "--temperature", "294.95", "--max-steps", "4"]
         monkeypatch.setattr(_exported, "_loaded", {})  # as in a new process
+        monkeypatch.setattr(_exported, "_last", {})
         assert main([*argv, "--quiet", "--out", str(tmp_path / out)]) == 0
         return json.loads((tmp_path / out / "params.json").read_text())["parameters"]
 

@@ -39,6 +39,7 @@ def _trainable(m):
 def _fresh_process(monkeypatch):
     # A new process has loaded nothing yet.
     monkeypatch.setattr(_exported, "_loaded", {})
+    monkeypatch.setattr(_exported, "_last", {})
 
 
 def _count_traces(monkeypatch):

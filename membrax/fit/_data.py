@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float
 
+from .._custom_types import float_array
 from ..protocols._voltage import AbstractProtocol, PiecewiseProtocol, SampledProtocol
 from ..simulate._voltage_clamp import voltage_clamp
 
@@ -59,22 +60,22 @@ def _checked_values(where, name, values, n=None):
     return data
 
 
-def _device(host):
-    """Checked host data (NumPy arrays, Python floats) on the device: the dtype and weak type
-    of `jnp.asarray`, without the small program `jnp.asarray` compiles per shape and dtype
-    (~10 ms each in every new process; `membrax fit` builds its data before anything else)."""
-    return jax.device_put(host)
+def _device_mask(mask):
+    """A checked host mask on the device: `jnp.asarray` would compile a small program per
+    shape (~10 ms in every new process; `membrax fit` builds its data first). Float data
+    goes through `float_array`, which does the same."""
+    return jax.device_put(np.asarray(mask, bool))
 
 
 def _checked_mask(where, mask, n):
     if mask is None:
-        return _device(np.ones(n, bool))
+        return _device_mask(np.ones(n, bool))
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != (n,):
         raise ValueError(f"{where}: mask has shape {mask.shape}; it needs ({n},).")
     if not mask.any():
         raise ValueError(f"{where}: mask excludes every sample; nothing would be fitted.")
-    return _device(mask)
+    return _device_mask(mask)
 
 
 def _checked_sigma(where, sigma):
@@ -82,13 +83,13 @@ def _checked_sigma(where, sigma):
         return None
     if not (np.ndim(sigma) == 0 and float(sigma) > 0):
         raise ValueError(f"{where}: sigma must be a number > 0, got {sigma!r}. Or pass None.")
-    return _device(float(sigma))
+    return float_array(float(sigma))
 
 
 def _checked_weight(where, weight):
     if not (np.ndim(weight) == 0 and np.isfinite(float(weight)) and float(weight) > 0):
         raise ValueError(f"{where}: weight must be a number > 0, got {weight!r}.")
-    return _device(float(weight))
+    return float_array(float(weight))
 
 
 def _warn_if_amperes(where, data, mask):
@@ -164,7 +165,7 @@ class Trace(AbstractData):
         self.weight = _checked_weight(where, weight)
         _warn_if_amperes(where, data, self.mask)
         self.protocol = protocol
-        self.current = _device(data)
+        self.current = float_array(data)
         self.observable = _current if observable is None else observable
 
     @property
@@ -199,7 +200,7 @@ def mask_after_steps(
     keep = np.ones(times.size, bool)
     for t_jump in jumps:
         keep &= ~((times >= t_jump - 1e-9) & (times < t_jump + duration - 1e-9))
-    return _device(keep)
+    return _device_mask(keep)
 
 
 _MEASURES = ("peak", "steady", "mean", "integral")

@@ -8,6 +8,7 @@ import jax
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
+from .._custom_types import float_array
 from ..constants import ZERO_CELSIUS
 from ..protocols._voltage import SampledProtocol
 
@@ -80,11 +81,12 @@ def load_beattie2018(cell: int = 1) -> Beattie2018Cell:
         mask[start:stop] = True
     return Beattie2018Cell(
         protocol=SampledProtocol(voltage, 0.1),
-        # device_put, not jnp.asarray: nothing compiled (membrax fit loads this first).
-        current=jax.device_put(current),
+        # float_array and device_put, not jnp.asarray: nothing compiled (membrax fit loads
+        # this first).
+        current=float_array(current),
         mask=jax.device_put(mask),
         temperature=ZERO_CELSIUS + float(row["temperature_C"]),
-        p=jax.device_put(np.asarray([float(row[n]) for n in names])),
+        p=float_array([float(row[n]) for n in names]),
         g=float(row["G_uS"]),
         sigma=float(np.std(current[:2000], ddof=1)),
         published_log_likelihood=float(row["maxLL_repo_MCMC"]),

@@ -43,11 +43,15 @@ def exprel(x: ArrayLike) -> Float[Array, "..."]:
     # Both signs share one exp(−a) ∈ (0, 0.905]: the transcendentals are most of the cost of
     # a Hodgkin–Huxley step.
     e = jnp.exp(-a)
-    branch = a * jnp.where(safe > 0, e, 1.0) / (1.0 - e)
     x2 = x * x
     # Coefficients as constants to multiply by: x / 3 would be a division in every step.
     taylor = 1.0 - 0.5 * x + x2 * (1 / 12 - x2 * (1 / 720 - x2 * (1 / 30240 - x2 * (1 / 1209600))))
-    return jnp.where(small, taylor, branch)
+    # The branches are selected before one final division (the Taylor value over 1, which is
+    # exact), not after it: XLA copies a cheap `where` and its polynomial into every
+    # consumer, but never an expensive division. With the `where` last, a Hodgkin–Huxley
+    # step computed each α's polynomial twice (6 % of a population step on XLA:CPU).
+    numerator = jnp.where(small, taylor, a * jnp.where(safe > 0, e, 1.0))
+    return numerator / jnp.where(small, 1.0, 1.0 - e)
 
 
 def small_matmul(a: ArrayLike, b: ArrayLike) -> Float[Array, "..."]:

@@ -61,6 +61,53 @@ def test_simulate_population_chunks_and_pads_like_vmap(vmapped):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-8)
 
 
+def test_simulate_population_pads_chunks_to_whole_vectors():
+    # 20 cells in chunks of at most 16: two chunks of 10 cells, padded to 16 each (whole
+    # 512-bit vectors of float32); the 12 padding cells are dropped again.
+    g_na = jnp.linspace(100.0, 150.0, 20)
+    record = membrax.simulate_population(_cells(g_na), STIM, t1=45.0, save=SAVE, chunk_size=16)
+    reference = jax.jit(jax.vmap(_one))(_cells(g_na))
+    assert record.v.shape == reference.v.shape == (20, 226)
+    np.testing.assert_array_equal(record.spike_count, reference.spike_count)
+    np.testing.assert_allclose(record.spike_times, reference.spike_times, rtol=1e-9)
+    np.testing.assert_allclose(record.v, reference.v, rtol=1e-9, atol=1e-8)
+
+
+def test_cpu_compiler_options(monkeypatch):
+    from membrax.simulate import _population
+
+    class FakeDevice:
+        def __init__(self, platform):
+            self.platform = platform
+
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    monkeypatch.setattr(_population, "_has_avx512", lambda: True)
+    wide = {"xla_cpu_prefer_vector_width": 512}
+    assert membrax.simulate.cpu_compiler_options([FakeDevice("cpu")] * 2) == wide
+    # Not for accelerators, not for a mixed set, and never over the user's own XLA_FLAGS.
+    assert membrax.simulate.cpu_compiler_options([FakeDevice("gpu")]) == {}
+    assert membrax.simulate.cpu_compiler_options([FakeDevice("cpu"), FakeDevice("gpu")]) == {}
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_prefer_vector_width=256")
+    assert membrax.simulate.cpu_compiler_options([FakeDevice("cpu")]) == {}
+    monkeypatch.delenv("XLA_FLAGS")
+    monkeypatch.setattr(_population, "_has_avx512", lambda: False)
+    assert membrax.simulate.cpu_compiler_options([FakeDevice("cpu")]) == {}
+
+
+@pytest.mark.parametrize("avx512", [True, False])
+def test_simulate_population_with_and_without_wide_vectors(vmapped, monkeypatch, avx512):
+    # Both compile settings run everywhere (LLVM caps the preferred width at what the CPU
+    # has) and agree with the plain vmap up to rounding.
+    from membrax.simulate import _population
+
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    monkeypatch.setattr(_population, "_has_avx512", lambda: avx512)
+    record = membrax.simulate_population(_cells(), STIM, t1=45.0, save=SAVE)
+    np.testing.assert_array_equal(record.spike_count, vmapped.spike_count)
+    np.testing.assert_allclose(record.spike_times, vmapped.spike_times, rtol=1e-9)
+    np.testing.assert_allclose(record.v, vmapped.v, rtol=1e-9, atol=1e-8)
+
+
 def test_batched_stimuli():
     amps = jnp.array([0.0, 5.0, 30.0])
     stimuli = jax.vmap(lambda a: membrax.CurrentStep(a, 2.0, 40.0))(amps)

@@ -47,7 +47,7 @@ def test_vmap_equals_a_loop(vmapped):
 
 
 def test_simulate_population_chunks_and_pads_like_vmap(vmapped):
-    # 5 cells in chunks of 2: three chunks, one padding cell, dropped again.
+    # 5 cells in chunks of 2: cells 0–1, 2–3 and 3–4 (the last chunk overlaps).
     record = membrax.simulate_population(_cells(), STIM, t1=45.0, save=SAVE, chunk_size=2)
     assert record.v.shape == vmapped.v.shape == (5, 226)
     # The sample times are stored once, not once per cell.
@@ -61,9 +61,9 @@ def test_simulate_population_chunks_and_pads_like_vmap(vmapped):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-8)
 
 
-def test_simulate_population_pads_chunks_to_whole_vectors():
-    # 20 cells in chunks of at most 16: two chunks of 10 cells, padded to 16 each (whole
-    # 512-bit vectors of float32); the 12 padding cells are dropped again.
+def test_simulate_population_chunks_of_whole_vectors_overlap():
+    # 20 cells in chunks of at most 16: two chunks of 16 cells (whole 512-bit vectors of
+    # float32), cells 0–15 and 4–19; cells 4–15 are simulated twice, written once.
     g_na = jnp.linspace(100.0, 150.0, 20)
     record = membrax.simulate_population(_cells(g_na), STIM, t1=45.0, save=SAVE, chunk_size=16)
     reference = jax.jit(jax.vmap(_one))(_cells(g_na))
@@ -104,6 +104,9 @@ def test_simulate_population_with_and_without_wide_vectors(vmapped, monkeypatch,
     monkeypatch.setattr(_population, "_has_avx512", lambda: avx512)
     record = membrax.simulate_population(_cells(), STIM, t1=45.0, save=SAVE)
     np.testing.assert_array_equal(record.spike_count, vmapped.spike_count)
+    # Inside a jit (JAX rejects compile options on a nested jit) it compiles without them.
+    traced = jax.jit(lambda c: membrax.simulate_population(c, STIM, t1=45.0, save=SAVE))
+    np.testing.assert_allclose(traced(_cells()).spike_times, vmapped.spike_times, rtol=1e-9)
     np.testing.assert_allclose(record.spike_times, vmapped.spike_times, rtol=1e-9)
     np.testing.assert_allclose(record.v, vmapped.v, rtol=1e-9, atol=1e-8)
 

@@ -146,39 +146,62 @@ def cpu_compiler_options(devices=None) -> dict:
     return {"xla_cpu_prefer_vector_width": 512} if _has_avx512() else {}
 
 
+def _untraced() -> bool:
+    """Whether no JAX transformation (jit, grad, vmap, …) is tracing the current call: JAX
+    takes compile options only on a top-level `jit`, and rejects them on a nested one."""
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # a later JAX moved it: assume traced, compile without options
+        return False
+    return trace_state_clean()
+
+
 @functools.cache
 def _population_program(options: tuple):
     """The jitted population run for these compile options (a sorted tuple of items)."""
     return eqx.filter_jit(_run_population, compiler_options=dict(options) or None)
 
 
-def _run_population(cells, stimulus, t1, dt, solver, save, batched_stimulus, mesh, chunks):
+def _run_population(cells, stimulus, t1, dt, solver, save, batched_stimulus, mesh, size):
     def one(cell, stim):
         record = current_clamp(cell, stim, t1=t1, dt=dt, solver=solver, save=save)
         return _split_record(record)
 
+    in_axes = (0, 0 if batched_stimulus else None)
+    batch = jax.vmap(one, in_axes=in_axes, out_axes=(0, None))
+
     def local(cells, stimulus):
-        # This device's cells, in `chunks` consecutive chunks simulated one after another.
+        # This device's cells, in chunks of `size` simulated one after another. The last
+        # chunk ends at the last cell, overlapping the one before it where `size` does not
+        # divide the count: no padding cells, and each chunk's record is written in place
+        # into the device's output (the overlap twice, with the same values).
         n = _leading_size(cells, "simulate_population")
-        size = n // chunks
-
-        def split(x):
-            return x.reshape(chunks, size, *x.shape[1:])
-
-        def merge(y):
-            return y.reshape(chunks * size, *y.shape[2:])
-
-        in_axes = (0, 0 if batched_stimulus else None)
-        batch = jax.vmap(one, in_axes=in_axes, out_axes=(0, None))
-        if chunks == 1:
+        if size >= n:
             return batch(cells, stimulus)
-        if batched_stimulus:
-            per_cell, shared = jax.lax.map(
-                lambda cs: batch(*cs), jax.tree.map(split, (cells, stimulus))
+        starts = np.minimum(np.arange(-(-n // size)) * size, n - size).astype(np.int32)
+
+        def take(tree, start):
+            return jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, start, size), tree)
+
+        def chunk(start):
+            return batch(
+                take(cells, start), take(stimulus, start) if batched_stimulus else stimulus
             )
-        else:
-            per_cell, shared = jax.lax.map(lambda c: batch(c, stimulus), jax.tree.map(split, cells))
-        return jax.tree.map(merge, per_cell), jax.tree.map(lambda x: x[0], shared)
+
+        shapes, _ = jax.eval_shape(chunk, starts[0])
+        out = jax.tree.map(lambda x: jnp.zeros((n, *x.shape[1:]), x.dtype), shapes)
+
+        def body(out, start):
+            per_cell, shared = chunk(start)
+            out = jax.tree.map(
+                lambda o, y: jax.lax.dynamic_update_slice_in_dim(o, y, start, axis=0),
+                out,
+                per_cell,
+            )
+            return out, shared
+
+        out, shared = jax.lax.scan(body, out, starts)
+        return out, jax.tree.map(lambda x: x[0], shared)
 
     spec = PartitionSpec(CELL_AXIS)
     sharded = jax.shard_map(
@@ -267,16 +290,18 @@ def simulate_population(
     size = -(-per_device // chunks)
     if chunks > 1 and -(-size // _ALIGN) * _ALIGN <= chunk_size:
         # Whole vectors per chunk: a chunk of 1021 cells took 1.2× longer than one of 1024
-        # (the remainder loop of every fusion costs more than the padding cells).
+        # (the remainder loop of every fusion costs more than recomputing a few cells
+        # where the last chunk overlaps the one before it).
         size = -(-size // _ALIGN) * _ALIGN
-    per_device = chunks * size
+    # Padding only to share the cells evenly between devices.
     pad = k * per_device - n
     cells = shard_population(_pad(cells, pad), mesh)
     if batched_stimulus:
         stimulus = shard_population(_pad(stimulus, pad), mesh)
-    options = tuple(sorted(cpu_compiler_options(mesh.devices.flat).items()))
+    options = cpu_compiler_options(mesh.devices.flat) if _untraced() else {}
+    options = tuple(sorted(options.items()))
     per_cell, (ts, t_final, result) = _population_program(options)(
-        cells, stimulus, t1, dt, solver, save, batched_stimulus, mesh, chunks
+        cells, stimulus, t1, dt, solver, save, batched_stimulus, mesh, size
     )
     if pad:
         per_cell = jax.tree.map(lambda x: x[:n], per_cell)

@@ -20,6 +20,12 @@ Recording: `spikes` (spike times, `SaveSpikes(max_spikes=64)`), `count` (counts 
 `trace` (V at every step, as Jaxley records). `--grad` also times per-cell gradients w.r.t.
 (g_Na, g_K, g_L) at N = 1000, forward and reverse mode.
 
+Peer `jaxley-wide` runs Jaxley again with `XLA_FLAGS=--xla_cpu_prefer_vector_width=512`, the
+compile setting membrax's `simulate_population` uses by itself on AVX-512 CPUs
+(`membrax.simulate.cpu_compiler_options`): the same XLA code generation for both. An
+`XLA_FLAGS` set for this script is passed on to every JAX worker, e.g.
+`XLA_FLAGS=--xla_cpu_prefer_vector_width=256` measures membrax (and Jaxley) without it.
+
 Timings on a shared machine are noisy: repeat and take the best (as done here).
 """
 
@@ -320,6 +326,16 @@ def work_brian2(n, threads, dtype_name, repeats):
 # --- driver ------------------------------------------------------------------------------------
 
 
+#: XLA:CPU's setting for 512-bit vectors (membrax.simulate.cpu_compiler_options).
+WIDE = "--xla_cpu_prefer_vector_width=512"
+
+
+def _xla_flags(flags):
+    """XLA_FLAGS for a worker: this process's own XLA_FLAGS (e.g. a vector width to compare
+    with) and then `flags`."""
+    return {"XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()}
+
+
 def spawn(python, args, env=None, timeout=1800):
     cmd = [python, os.path.abspath(__file__), "--worker", json.dumps(args)]
     full_env = dict(os.environ, **(env or {}))
@@ -360,6 +376,18 @@ def run_round(args, report, xla):
                         "cells": n,
                         "dtype": dtype,
                         "result": spawn(args.peer_python, job),
+                    }
+                )
+            if "jaxley-wide" in args.peers:
+                # Jaxley compiled for 512-bit vectors too, as membrax's simulate_population
+                # is on AVX-512 CPUs: the same XLA setting for both JAX programs.
+                job = {"kind": "jaxley", "n": n, "dtype_name": dtype, "repeats": args.repeats}
+                report(
+                    {
+                        "simulator": "jaxley-512bit[trace]",
+                        "cells": n,
+                        "dtype": dtype,
+                        "result": spawn(args.peer_python, job, _xla_flags(WIDE)),
                     }
                 )
             if "brian2" in args.peers:
@@ -459,7 +487,7 @@ def main():
         print(json.dumps(result))
         return
 
-    xla = {"XLA_FLAGS": f"--xla_force_host_platform_device_count={args.devices}"}
+    xla = _xla_flags(f"--xla_force_host_platform_device_count={args.devices}")
     rows = []
 
     def report(row):

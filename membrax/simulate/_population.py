@@ -85,7 +85,7 @@ def shard_population(tree: PyTree, mesh: Mesh | None = None) -> PyTree:
             f"population to a multiple of {k} (simulate_population does this for you)."
         )
     sharding = NamedSharding(mesh, PartitionSpec(CELL_AXIS))
-    return jax.tree.map(lambda x: jax.device_put(x, sharding), tree)
+    return jax.device_put(tree, sharding)  # one batched transfer for every leaf
 
 
 def _pad(tree, pad):

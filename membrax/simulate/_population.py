@@ -232,8 +232,9 @@ def simulate_population(
 
     Equivalent to `jax.jit(jax.vmap(lambda c: current_clamp(c, stimulus, ...)))(cells)`, with
     the cells split over the devices of `mesh` (each device simulates its own cells, with no
-    communication) and, on CPUs, in cache-sized chunks. The population is padded to fill
-    every device and chunk equally; the padding is dropped from the result. On a CPU, run
+    communication) and, on CPUs, in cache-sized chunks. The population is padded only to
+    give every device the same number of cells (the padding is dropped from the result);
+    within a device the last chunk overlaps the one before it instead. On a CPU, run
     with `XLA_FLAGS=--xla_force_host_platform_device_count=<cores>` to use every core (see
     the module docstring); on AVX-512 CPUs the program is compiled with
     [`membrax.simulate.cpu_compiler_options`][].
@@ -250,7 +251,7 @@ def simulate_population(
       processes under `jax.distributed`, every device of every process).
     - `chunk_size`: at most this many cells per vectorised chunk on each device (default:
       2048 on CPU, where it keeps a step's working set in cache; unlimited on accelerators).
-      Chunks are padded to a multiple of 16 cells (whole vectors) where that stays within
+      Chunks hold a multiple of 16 cells (whole vectors) where that stays within
       `chunk_size`.
 
     **Returns:** a [`membrax.CurrentClampRecord`][] whose per-cell arrays have a leading cell

@@ -120,6 +120,12 @@ def test_batched_stimuli():
     )
     counts = np.asarray(record.spike_count)
     assert counts[0] == 0 and counts[2] > counts[1] >= 1
+    # In chunks of 2 (cells 0–1, then 1–2): each cell keeps its own stimulus.
+    chunked = membrax.simulate_population(
+        cells, stimuli, t1=45.0, save=membrax.SaveSpikes(), batched_stimulus=True, chunk_size=2
+    )
+    np.testing.assert_array_equal(chunked.spike_count, counts)
+    np.testing.assert_allclose(chunked.spike_times, record.spike_times, rtol=1e-9)
 
 
 SHARDED_SCRIPT = textwrap.dedent(

@@ -368,26 +368,23 @@ def run_round(args, report, xla):
                         "result": res,
                     }
                 )
-            if "jaxley" in args.peers:
+            # "jaxley-wide": Jaxley compiled for 512-bit vectors too, as membrax's
+            # simulate_population is on AVX-512 CPUs (the same XLA setting for both).
+            jaxleys = (
+                ("jaxley", "jaxley[trace]", None),
+                ("jaxley-wide", "jaxley-512bit[trace]", WIDE),
+            )
+            for peer, name, flags in jaxleys:
+                if peer not in args.peers:
+                    continue
                 job = {"kind": "jaxley", "n": n, "dtype_name": dtype, "repeats": args.repeats}
+                env = None if flags is None else _xla_flags(flags)
                 report(
                     {
-                        "simulator": "jaxley[trace]",
+                        "simulator": name,
                         "cells": n,
                         "dtype": dtype,
-                        "result": spawn(args.peer_python, job),
-                    }
-                )
-            if "jaxley-wide" in args.peers:
-                # Jaxley compiled for 512-bit vectors too, as membrax's simulate_population
-                # is on AVX-512 CPUs: the same XLA setting for both JAX programs.
-                job = {"kind": "jaxley", "n": n, "dtype_name": dtype, "repeats": args.repeats}
-                report(
-                    {
-                        "simulator": "jaxley-512bit[trace]",
-                        "cells": n,
-                        "dtype": dtype,
-                        "result": spawn(args.peer_python, job, _xla_flags(WIDE)),
+                        "result": spawn(args.peer_python, job, env),
                     }
                 )
             if "brian2" in args.peers:

@@ -289,11 +289,12 @@ def simulate_population(
     per_device = -(-n // k)
     chunks = 1 if chunk_size is None else -(-per_device // chunk_size)
     size = -(-per_device // chunks)
-    if chunks > 1 and -(-size // _ALIGN) * _ALIGN <= chunk_size:
+    aligned = -(-size // _ALIGN) * _ALIGN
+    if chunks > 1 and aligned <= chunk_size:
         # Whole vectors per chunk: a chunk of 1021 cells took 1.2× longer than one of 1024
         # (the remainder loop of every fusion costs more than recomputing a few cells
         # where the last chunk overlaps the one before it).
-        size = -(-size // _ALIGN) * _ALIGN
+        size = aligned
     # Padding only to share the cells evenly between devices.
     pad = k * per_device - n
     cells = shard_population(_pad(cells, pad), mesh)
